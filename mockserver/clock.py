@@ -1,0 +1,109 @@
+"""The one source of "now" for the whole mock (CLOCK-1, CLOCK-2).
+
+Three modes:
+- ``real``: virtual time is wall time.
+- ``scaled``: virtual time runs ``scale`` times faster than wall time, from the moment the
+  clock was made (or from a given start).
+- ``manual``: virtual time moves only when ``advance``/``set`` is called (control API).
+
+Simulation code never reads wall time; it asks a ``Clock``. Intervals the mock advertises
+to clients (``Retry-After``, ``pollIntervalSeconds``, ``retryAfterSeconds``) are converted
+with ``advertise`` into the client's real seconds, so an unmodified client that obeys them
+works in every mode.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+MODES = ("real", "scaled", "manual")
+
+
+class Clock:
+    """Virtual clock. ``now()`` returns virtual epoch seconds (float)."""
+
+    def __init__(self, mode: str = "real", scale: float = 1.0, start: float | None = None,
+                 wall: Callable[[], float] = time.time) -> None:
+        if mode not in MODES:
+            raise ValueError(f"clock mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if mode == "scaled" and not (scale > 0):
+            raise ValueError("time scale must be a positive number")
+        self.mode = mode
+        self.scale = float(scale) if mode == "scaled" else 1.0
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._wall_anchor = wall()
+        self._virtual_anchor = float(start) if start is not None else self._wall_anchor
+        self._listeners: list[Callable[[], None]] = []
+
+    # -- reading -------------------------------------------------------------------------
+    def now(self) -> float:
+        with self._lock:
+            if self.mode == "manual":
+                return self._virtual_anchor
+            elapsed = self._wall() - self._wall_anchor
+            return self._virtual_anchor + elapsed * self.scale
+
+    def now_ms(self) -> int:
+        return int(self.now() * 1000)
+
+    def iso(self, ts: float | None = None) -> str:
+        """ISO 8601 UTC with milliseconds, e.g. ``2026-04-21T12:34:56.789Z`` (ERR-1)."""
+        return iso(self.now() if ts is None else ts)
+
+    # -- moving --------------------------------------------------------------------------
+    def advance(self, seconds: float) -> float:
+        """Move virtual time forward by ``seconds`` (any mode); returns the new now."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._virtual_anchor += seconds
+        self._notify()
+        return self.now()
+
+    def set(self, ts: float) -> float:
+        """Jump to virtual epoch ``ts`` (forward only)."""
+        current = self.now()
+        if ts < current:
+            raise ValueError("the clock only moves forward")
+        return self.advance(ts - current)
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """``listener`` is called after every jump (the scheduler re-plans its timers)."""
+        self._listeners.append(listener)
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    # -- converting ----------------------------------------------------------------------
+    def real_seconds(self, virtual_seconds: float) -> float:
+        """How many of the client's real seconds ``virtual_seconds`` of virtual time takes."""
+        return virtual_seconds / self.scale
+
+    def advertise(self, virtual_seconds: float) -> int:
+        """An interval to advertise to a client: whole real seconds, at least 1, rounded up."""
+        return max(1, math.ceil(self.real_seconds(virtual_seconds) - 1e-9))
+
+    def describe(self) -> dict:
+        return {"mode": self.mode, "scale": self.scale, "now": self.iso(), "epoch": self.now()}
+
+
+def iso(ts: float) -> str:
+    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> float:
+    """Parse an ISO 8601 date-time (``Z`` or offset; date-only allowed) to epoch seconds."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()

@@ -1,0 +1,28 @@
+"""Universal endpoints: health (HLTH-1) and credits (CRED-1)."""
+
+from __future__ import annotations
+
+from ..platform.context import Ctx, Reply
+
+HEALTHY_STATES = {"healthy", "configured"}
+DEFAULT_CHECKS = {"database": "healthy", "scoring": "healthy", "transcription": "configured",
+                  "storage": "healthy", "queue": "healthy"}
+
+
+async def get_health(ctx: Ctx) -> Reply:
+    scenarios = ctx.platform.scenarios
+    states = dict(DEFAULT_CHECKS)
+    states.update(scenarios.health.get("checks", {}))
+    states.update(ctx.platform.extras.get("health_overrides", {}))
+    checks = {name: {"status": state} for name, state in states.items()}
+    healthy = all(state in HEALTHY_STATES for state in states.values())
+    body = {"status": "healthy" if healthy else "unhealthy", "timestamp": ctx.platform.clock.iso(ctx.now),
+            "version": scenarios.health.get("version", "2.0.0"), "checks": checks}
+    return Reply(200 if healthy else 503, body)
+
+
+async def get_credits(ctx: Ctx) -> Reply:
+    return Reply(200, ctx.platform.ledger.summary(ctx.client_id, ctx.now))
+
+
+HANDLERS = {"getHealth": get_health, "getCredits": get_credits}

@@ -1,0 +1,173 @@
+"""The path of one API request, in one place:
+
+route (404/405) → auth (401, no requestId) → IP allow-list and module permission (403) →
+preview gate → submit rate limit (429) → injected faults (latency, 5xx) → parameters and
+body validated against the contract (400 with details.fields) → module handler →
+response checked against the contract in strict mode → the error envelope on any error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from .contract import Operation
+from .errors import ApiError, envelope
+from .platform.auth import authenticate, authorise
+from .platform.context import Ctx, Platform, Reply
+from .platform.ids import request_id as new_request_id
+from .platform.request_input import RequestInput, parse_params, read_body
+from .platform.throttle import check_submit_rate
+from .scenarios import Facts
+
+log = logging.getLogger("zenhire_mock")
+_MODULE_OF_TAG = {"Speech": "speech", "CV DeepMatch": "cvdeepmatch", "CV DeepSearch": "cvdeepsearch",
+                  "Interview": "interview", "Universal": "universal"}
+
+
+def dumps(body: Any) -> bytes:
+    """Compact JSON (JSON-1). A top-level ``id``/``status`` is written last, so the docs'
+    greedy `sed` finds the run's own values."""
+    if isinstance(body, dict) and ("id" in body or "status" in body):
+        body = {k: v for k, v in body.items() if k not in ("id", "status")} | \
+               {k: body[k] for k in ("id", "status") if k in body}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def error_reply(err: ApiError, platform: Platform, request_id: str | None) -> Reply:
+    headers = dict(err.headers)
+    if err.retry_after is not None:
+        headers["Retry-After"] = str(err.retry_after)
+    body = envelope(err, timestamp=platform.clock.iso(), request_id=request_id)
+    return Reply(err.status, body, headers)
+
+
+class Pipeline:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._required_headers = self._collect_required_headers()
+
+    def _collect_required_headers(self) -> dict[tuple[str, str], list[str]]:
+        from .contract import _resolve
+        out = {}
+        comps = self.platform.contract.components
+        for op in self.platform.contract.operations.values():
+            for status, resp in op.raw.get("responses", {}).items():
+                resp = _resolve(resp, comps)
+                names = [n for n, h in resp.get("headers", {}).items() if _resolve(h, comps).get("required")]
+                out[(op.operation_id, str(status))] = names
+        return out
+
+    async def __call__(self, scope, receive, send) -> None:
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        platform = self.platform
+        started = time.perf_counter()
+        now = platform.clock.now()
+        rid = new_request_id(now)
+        op, path_values, known = platform.contract.match(request.method, request.url.path)
+        ctx: Ctx | None = None
+        if op is None:
+            err = ApiError(405, "METHOD_NOT_ALLOWED") if known else ApiError(404, "NOT_FOUND", "No such endpoint.")
+            reply = error_reply(err, platform, rid)
+        else:
+            ctx = Ctx(platform=platform, request=request, op=op, request_id=rid, now=now)
+            try:
+                reply = await self._run(ctx, path_values)
+            except ApiError as err:
+                reply = error_reply(err, platform, rid)
+            except Exception:  # the mock's own bug: report it the documented way
+                log.exception("unhandled error in %s", op.operation_id)
+                reply = error_reply(ApiError(500, "INTERNAL_ERROR"), platform, rid)
+            finally:
+                await ctx.input.close()
+            if platform.settings.strict:
+                reply = self._check(op, reply, rid)
+        response = self._render(reply, request.method)
+        platform.journal.record({
+            "time": platform.clock.iso(now), "method": request.method, "path": request.url.path,
+            "status": reply.status, "operation": op.operation_id if op else None,
+            "client": ctx.client.id if ctx and ctx.client else None,
+            "key": ctx.key.masked() if ctx and ctx.key else None, "requestId": rid,
+            "durationMs": round((time.perf_counter() - started) * 1000, 3),
+        })
+        return response
+
+    async def _run(self, ctx: Ctx, path_values: dict[str, str]) -> Reply:
+        platform, op, request = self.platform, ctx.op, ctx.request
+        if not op.public:
+            ctx.key, ctx.client = authenticate(request, platform.registry, ctx.now)
+            authorise(request, ctx.key, ctx.client, op.permission)
+        if op.preview and not any(platform.preview_enabled(p) for p in op.raw.get("x-preview-names", ["cvds-results"])):
+            codes = op.documented_codes(404) or ["NOT_FOUND"]
+            raise ApiError(404, codes[0], "This preview endpoint is not enabled on this server.")
+        if op.submit and ctx.key is not None:
+            check_submit_rate(platform.store, platform.clock, ctx.client.id,
+                              platform.registry.rate_limit(ctx.key), ctx.now)
+        await self._faults(ctx)
+        path, query = parse_params(op, request, path_values)
+        ctx.input = await read_body(op, request, platform.body_limits.get(op.operation_id))
+        ctx.input.path, ctx.input.query = path, query
+        handler = platform.handlers.get(op.operation_id)
+        if handler is None:
+            raise ApiError(500, "INTERNAL_ERROR", f"{op.operation_id} is not simulated by this mock build.")
+        return await handler(ctx)
+
+    async def _faults(self, ctx: Ctx) -> None:
+        platform = self.platform
+        if not platform.scenarios.faults:
+            return
+        facts = Facts(operation=ctx.op.operation_id, module=_MODULE_OF_TAG.get(ctx.op.tag, ""),
+                      client=ctx.client.id if ctx.client else "", key=ctx.key.key if ctx.key else "",
+                      scenario=ctx.request.headers.get("x-mock-scenario"),
+                      headers={k.lower(): v for k, v in ctx.request.headers.items()})
+        fault = platform.scenarios.fault(facts, ctx.now - platform.started_at)
+        if fault is None:
+            return
+        then = fault["then"]
+        if then.get("latencyMs"):
+            await asyncio.sleep(then["latencyMs"] / 1000.0)
+        if then.get("status"):
+            retry = then.get("retryAfterSeconds")
+            raise ApiError(then["status"], then["code"], then.get("message"), retry_after=retry)
+
+    def _check(self, op: Operation, reply: Reply, rid: str) -> Reply:
+        """Strict mode: the reply must match the contract; a mismatch is the mock's own bug."""
+        problems: list[str] = []
+        media = op.responses.get(str(reply.status))
+        if media is None:
+            problems.append(f"status {reply.status} is not documented for {op.operation_id}")
+        else:
+            if reply.media_type not in media:
+                problems.append(f"media type {reply.media_type} not documented for {reply.status}")
+            else:
+                validator = media[reply.media_type]
+                if validator is not None and reply.stream is None:
+                    problems.extend(f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message}"
+                                    for e in validator.iter_errors(reply.body))
+            for name in self._required_headers.get((op.operation_id, str(reply.status)), []):
+                if name.lower() not in {h.lower() for h in reply.headers}:
+                    problems.append(f"required header {name} missing")
+        if not problems:
+            return reply
+        log.error("contract violation in %s: %s", op.operation_id, problems)
+        err = ApiError(500, "INTERNAL_ERROR", "The mock produced a response that breaks its own contract.",
+                       details={"contractViolation": problems[:20], "status": reply.status})
+        return error_reply(err, self.platform, rid)
+
+    def _render(self, reply: Reply, method: str) -> Response:
+        if reply.stream is not None:
+            return StreamingResponse(reply.stream, status_code=reply.status, headers=reply.headers,
+                                     media_type=reply.media_type)
+        content = b"" if reply.body is None else dumps(reply.body)
+        return Response(content, status_code=reply.status, headers=reply.headers,
+                        media_type=reply.media_type)

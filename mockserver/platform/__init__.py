@@ -1,0 +1,1 @@
+"""Cross-module platform mechanics: auth, request input, credits, limits, lists, metadata."""

@@ -1,0 +1,164 @@
+"""The credits ledger (CRED-1..6): one balance per client shared by every module.
+
+Money moves in four ways, each a transaction visible on `GET /api/v1/credits`:
+- ``hold``: reserve credits for an in-flight run (lowers *available*, not the balance);
+- ``charge``: deduct (a held amount or a direct charge) — settled at the run's finish time;
+- ``release``: free a hold without charging (failed runs);
+- ``topup``/``adjustment``: control-API changes.
+
+Runs know their finish time at submit, so settlements are scheduled with a virtual time
+and applied lazily (`settle`) before any read or new hold: the ledger is derived from time
+and needs no background work. The check-and-hold is one atomic store update.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from ..clock import iso
+from ..store.memory import MemoryStore
+
+MODULES = ("speech", "cvdeepmatch", "cvdeepsearch", "interview")
+ACCOUNT = "account"
+TXN = "txn"
+SETTLEMENT = "settlement"
+
+
+@dataclass(frozen=True)
+class HoldRefused:
+    available: int
+    cost: int
+
+
+def _txn_id(now: float) -> str:
+    return f"txn_{int(now * 1000):013d}_{os.urandom(5).hex()}"
+
+
+class Ledger:
+    def __init__(self, store: MemoryStore, initial_credits: Callable[[str], int]) -> None:
+        self.store = store
+        self.initial_credits = initial_credits
+
+    # -- accounts -------------------------------------------------------------------------
+    def _fresh(self, client_id: str) -> dict:
+        return {"client": client_id, "balance": int(self.initial_credits(client_id)), "held": 0,
+                "holds": {}, "usage": {m: 0 for m in MODULES}}
+
+    def account(self, client_id: str) -> dict:
+        doc = self.store.get(ACCOUNT, client_id)
+        if doc is None:
+            doc = self.store.update(ACCOUNT, client_id, lambda cur: cur or self._fresh(client_id),
+                                    owner=client_id)
+        return doc
+
+    def _record(self, client_id: str, kind: str, amount: int, balance_after: int, at: float,
+                module: str | None, run_id: str | None, description: str) -> None:
+        txn = {"id": _txn_id(at), "type": kind, "amount": amount, "balanceAfter": balance_after,
+               "module": module, "runId": run_id, "description": description, "createdAt": iso(at),
+               "at": at}
+        self.store.put(TXN, txn["id"], txn, owner=client_id)
+
+    # -- holds and settlements -------------------------------------------------------------
+    def hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
+        """Atomically reserve ``amount`` if available (balance − held) covers it."""
+        self.settle(client_id, now)
+        refused: list[HoldRefused] = []
+
+        def apply(cur: dict | None) -> dict:
+            cur = cur or self._fresh(client_id)
+            available = cur["balance"] - cur["held"]
+            if amount > available:
+                refused.append(HoldRefused(available=max(available, 0), cost=amount))
+                return cur
+            cur["held"] += amount
+            cur["holds"][run_id] = amount
+            return cur
+
+        doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
+        if refused:
+            return refused[0]
+        self._record(client_id, "hold", amount, doc["balance"], now, module, run_id,
+                     f"Hold for {module} run")
+        return None
+
+    def schedule(self, client_id: str, run_id: str, at: float, action: str, module: str,
+                 amount: int | None = None) -> None:
+        """Settle ``run_id``'s hold at virtual time ``at``: ``charge`` it or ``release`` it."""
+        self.store.put(SETTLEMENT, f"{client_id}|{run_id}",
+                       {"client": client_id, "runId": run_id, "at": at, "action": action,
+                        "module": module, "amount": amount}, owner=client_id)
+
+    def settle(self, client_id: str, now: float) -> None:
+        """Apply every settlement of ``client_id`` due at or before ``now``, in time order."""
+        due = sorted((s for s in self.store.scan(SETTLEMENT, owner=client_id) if s["at"] <= now),
+                     key=lambda s: (s["at"], s["_seq"]))
+        for item in due:
+            key = f"{client_id}|{item['runId']}"
+            if self.store.get(SETTLEMENT, key) is None:
+                continue  # settled concurrently
+            self.store.delete(SETTLEMENT, key)
+            self._settle_one(client_id, item)
+
+    def _settle_one(self, client_id: str, item: dict) -> None:
+        result: dict = {}
+
+        def apply(cur: dict | None) -> dict:
+            cur = cur or self._fresh(client_id)
+            held = cur["holds"].pop(item["runId"], 0)
+            cur["held"] -= held
+            if item["action"] == "charge":
+                amount = item["amount"] if item["amount"] is not None else held
+                amount = min(amount, cur["balance"])
+                cur["balance"] -= amount
+                cur["usage"][item["module"]] = cur["usage"].get(item["module"], 0) + amount
+                result["amount"] = amount
+            else:
+                result["amount"] = held
+            return cur
+
+        doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
+        if item["action"] == "charge":
+            self._record(client_id, "charge", -result["amount"], doc["balance"], item["at"],
+                         item["module"], item["runId"], f"Charge for {item['module']} run")
+        elif result["amount"]:
+            self._record(client_id, "release", result["amount"], doc["balance"], item["at"],
+                         item["module"], item["runId"], f"Hold released for {item['module']} run")
+
+    # -- control ---------------------------------------------------------------------------
+    def adjust(self, client_id: str, *, now: float, delta: int | None = None,
+               balance: int | None = None) -> dict:
+        self.settle(client_id, now)
+        change: dict = {}
+
+        def apply(cur: dict | None) -> dict:
+            cur = cur or self._fresh(client_id)
+            target = balance if balance is not None else cur["balance"] + (delta or 0)
+            target = max(target, 0)
+            change["delta"] = target - cur["balance"]
+            cur["balance"] = target
+            return cur
+
+        doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
+        kind = "topup" if balance is None and change["delta"] >= 0 else "adjustment"
+        self._record(client_id, kind, change["delta"], doc["balance"], now, None, None,
+                     "Top-up" if kind == "topup" else "Balance set through the control API")
+        return doc
+
+    # -- reading ---------------------------------------------------------------------------
+    def summary(self, client_id: str, now: float, limit: int = 20) -> dict:
+        self.settle(client_id, now)
+        doc = self.account(client_id)
+        txns = sorted(self.store.scan(TXN, owner=client_id), key=lambda t: (t["at"], t["_seq"]),
+                      reverse=True)[:limit]
+        keep = ("id", "type", "amount", "balanceAfter", "module", "runId", "description", "createdAt")
+        return {
+            "creditBalance": doc["balance"],
+            "heldCredits": doc["held"],
+            "availableCredits": max(doc["balance"] - doc["held"], 0),
+            "currency": "credits",
+            "usage": {"totalCharged": sum(doc["usage"].values()),
+                      "byModule": {m: doc["usage"].get(m, 0) for m in MODULES}},
+            "recentTransactions": [{k: t[k] for k in keep} for t in txns],
+        }
