@@ -73,22 +73,21 @@ class StoreDeliveryPersistence:
 
 
 def _make_webhooks(platform: Platform, resolver):
-    try:
-        from .webhooks.engine import WebhookEngine
-    except ImportError:
-        return None
+    from .platform.webhook_urls import platform_resolver
+    from .webhooks.engine import WebhookEngine
     registry = platform.registry
+    if resolver is not None:
+        platform.extras["resolver"] = resolver
+    resolver = platform_resolver(platform)
 
     def secret_for(client_id: str) -> str:
         client = registry.clients.get(client_id)
         from .platform.registry import DEFAULT_WEBHOOK_SECRET
         return client.secret() if client else DEFAULT_WEBHOOK_SECRET
 
-    kwargs = dict(allow_local=platform.settings.allow_local_webhooks, secret_for=secret_for,
-                  persistence=StoreDeliveryPersistence(platform.store), timeout=platform.settings.webhook_timeout)
-    if resolver is not None:
-        kwargs["resolver"] = resolver
-    return WebhookEngine(platform.clock, **kwargs)
+    return WebhookEngine(platform.clock, resolver=resolver, allow_local=platform.settings.allow_local_webhooks,
+                         secret_for=secret_for, persistence=StoreDeliveryPersistence(platform.store),
+                         timeout=platform.settings.webhook_timeout)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, store=None,
@@ -113,6 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     platform.webhooks = _make_webhooks(platform, resolver)
     scheduler = Scheduler(platform)
     platform.extras["scheduler"] = scheduler
+    platform.webhooks.subscribe(scheduler.poke)
     extra_control: list[Route] = []
     for module in load_modules():
         platform.handlers.update(getattr(module, "HANDLERS", {}))

@@ -51,6 +51,8 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
                               "This control API is protected: send X-Mock-Control-Token.")
             try:
                 return await fn(request)
+            except ScenarioError as exc:
+                return _error(platform, 400, "INVALID_INPUT", str(exc))
             except (ValueError, TypeError, KeyError) as exc:
                 return _error(platform, 400, "INVALID_INPUT", f"{type(exc).__name__}: {exc}")
         endpoint.__name__ = fn.__name__

@@ -1,0 +1,75 @@
+"""Shared fixtures for the project's own tests.
+
+`mock_app` builds the real app (strict response validation on, manual clock) and
+`api` wraps it in Starlette's TestClient (in-process ASGI, lifespan run). Keys are the
+default scenario's test keys.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from mockserver.app import create_app  # noqa: E402
+from mockserver.config import Settings  # noqa: E402
+
+FULL = "zh_api_test_full_access_0001"
+SECOND = "zh_api_test_second_tenant_0001"
+NO_PERMS = "zh_api_test_no_permissions_0001"
+LOW = "zh_api_test_low_credits_0001"
+EXPIRED = "zh_api_test_expired_0001"
+REVOKED = "zh_api_test_revoked_0001"
+INACTIVE_CLIENT = "zh_api_test_client_inactive_0001"
+IP_RESTRICTED = "zh_api_test_ip_restricted_0001"
+LOCAL_ONLY = "zh_api_test_local_only_0001"
+ENGLISH_ONLY = "zh_api_test_english_only_0001"
+SLOW_SUBMIT = "zh_api_test_slow_submit_0001"
+CAP2 = "zh_api_test_cap2_0001"
+PROJECT_ALPHA = "zh_api_test_project_alpha_0001"
+
+
+def make_app(**settings):
+    settings.setdefault("clock", "manual")
+    settings.setdefault("strict", True)
+    return create_app(Settings(**settings))
+
+
+class Api(TestClient):
+    """TestClient with helpers for keys and the control API (the caller is 127.0.0.1)."""
+
+    def __init__(self, app, **kw):
+        kw.setdefault("client", ("127.0.0.1", 50000))
+        super().__init__(app, **kw)
+
+    def call(self, method: str, path: str, key: str | None = FULL, **kw):
+        headers = dict(kw.pop("headers", {}) or {})
+        if key is not None:
+            headers["X-API-Key"] = key
+        return self.request(method, path, headers=headers, **kw)
+
+    def advance(self, seconds: float) -> dict:
+        r = self.post("/__mock/clock/advance", json={"seconds": seconds})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    @property
+    def platform(self):
+        return self.app.state.platform
+
+
+@pytest.fixture
+def mock_app():
+    return make_app()
+
+
+@pytest.fixture
+def api(mock_app):
+    with Api(mock_app) as client:
+        yield client

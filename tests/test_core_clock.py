@@ -1,0 +1,70 @@
+"""CLOCK-1 and CLOCK-2: the three modes, forward-only moves, and advertised intervals in
+the client's real seconds."""
+
+import pytest
+
+from mockserver.clock import Clock, iso, parse_iso
+
+
+class FakeWall:
+    def __init__(self, t=1_000_000.0):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+def test_real_clock_follows_wall_time():
+    wall = FakeWall()
+    clock = Clock("real", wall=wall)
+    wall.t += 12.5
+    assert clock.now() == pytest.approx(1_000_012.5)
+
+
+def test_scaled_clock_runs_faster_and_advertises_real_seconds():
+    wall = FakeWall()
+    clock = Clock("scaled", scale=60, wall=wall)
+    wall.t += 2
+    assert clock.now() == pytest.approx(1_000_120)
+    assert clock.advertise(10) == 1          # 10 virtual s = 1/6 real s, rounded up to 1
+    assert clock.advertise(300) == 5         # 5 virtual minutes = 5 real seconds
+
+
+def test_manual_clock_moves_only_when_told():
+    wall = FakeWall()
+    clock = Clock("manual", wall=wall, start=500.0)
+    wall.t += 1000
+    assert clock.now() == 500.0
+    clock.advance(30)
+    assert clock.now() == 530.0
+    assert clock.advertise(10) == 10
+
+
+def test_clock_never_moves_backwards():
+    clock = Clock("manual", start=100.0)
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+    with pytest.raises(ValueError):
+        clock.set(50)
+
+
+def test_unknown_mode_and_bad_scale_are_refused():
+    with pytest.raises(ValueError):
+        Clock("fast")
+    with pytest.raises(ValueError):
+        Clock("scaled", scale=0)
+
+
+def test_iso_has_milliseconds_and_round_trips():
+    text = iso(1705412345.678)
+    assert text == "2024-01-16T13:39:05.678Z"
+    assert parse_iso(text) == pytest.approx(1705412345.678)
+
+
+def test_control_api_moves_the_manual_clock(api):
+    before = api.get("/__mock/clock").json()
+    after = api.advance(3600)
+    assert after["epoch"] == pytest.approx(before["epoch"] + 3600)
+    assert api.post("/__mock/clock/advance", json={"seconds": -5}).status_code == 400
+    later = api.platform.clock.iso(after["epoch"] + 60)
+    assert api.post("/__mock/clock/set", json={"time": later}).json()["now"] == later
