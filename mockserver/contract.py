@@ -61,6 +61,7 @@ class BodySpec:
     validator: jsonschema_rs.Validator
     required: bool
     field_codes: dict[str, str]
+    field_keywords: dict[str, str]
     file_fields: set[str]
     json_text_fields: dict[str, jsonschema_rs.Validator | None]
     handler_validated: set[str]
@@ -188,11 +189,13 @@ class Contract:
             schema = media.get("schema", {})
             resolved = _resolve(schema, self.components)
             props = resolved.get("properties", {})
-            field_codes, files, json_fields, handler_validated = {}, set(), {}, set()
+            field_codes, field_keywords, files, json_fields, handler_validated = {}, {}, set(), {}, set()
             for name, prop in props.items():
                 prop_r = _resolve(prop, self.components)
                 if "x-error-code" in prop_r:
                     field_codes[name] = prop_r["x-error-code"]
+                if "x-error-code-keyword" in prop_r:
+                    field_keywords[name] = prop_r["x-error-code-keyword"]
                 if prop_r.get("format") == "binary" or prop_r.get("contentMediaType", "").startswith(("audio/", "application/pdf", "application/octet-stream")):
                     files.add(name)
                 elif prop_r.get("contentMediaType") == "application/json":
@@ -203,7 +206,8 @@ class Contract:
                     json_fields[name] = compile_schema(content_schema, self.components) if content_schema else None
             op.body = BodySpec(
                 media_type=media_type, schema=schema, validator=compile_schema(schema, self.components),
-                required=bool(body.get("required")), field_codes=field_codes, file_fields=files,
+                required=bool(body.get("required")), field_codes=field_codes,
+                field_keywords=field_keywords, file_fields=files,
                 json_text_fields=json_fields, handler_validated=handler_validated, properties=list(props))
         for status, resp in raw.get("responses", {}).items():
             resp = _resolve(resp, self.components)

@@ -39,6 +39,26 @@ MESSAGES: dict[str, str] = {
     # 400 — generic
     "INVALID_INPUT": "One or more fields failed validation.",
     "INVALID_PARAMETERS": "One or more parameters are out of bounds.",
+    # 400 — Speech (Error codes page)
+    "MISSING_AUDIO_FILE": "No audio field in the multipart body.",
+    "UNSUPPORTED_FORMAT": "The file isn't a valid MP3/WAV/M4A/WebM/OGG/FLAC.",
+    "AUDIO_TOO_SHORT": "Audio is under 3 minutes.",
+    "AUDIO_TOO_LONG": "Audio is over 45 minutes.",
+    "AUDIO_DURATION_UNAVAILABLE": "The audio duration could not be read (file corrupted or unsupported).",
+    "FILE_TOO_LARGE": "The file exceeds 25 MB.",
+    "INVALID_LANGUAGE_CODE": "Invalid language code. Must be a 2-letter ISO 639-1 code.",
+    "INVALID_EXTERNAL_ID": "externalId must be 1–255 characters.",
+    "INVALID_METADATA": "metadata/tags are not valid.",
+    "INVALID_STATUS": "The status filter is not a valid lifecycle value.",
+    "INVALID_SERVICE_TYPE": "serviceType must be speech or cv_deepmatch.",
+    "INVALID_DATE": "createdAfter/createdBefore must be ISO 8601 date-times.",
+    # 400 — CV DeepMatch / CV DeepSearch
+    "INVALID_FILE_CONTENT": "cv_file did not start with a valid PDF magic header.",
+    "INSECURE_WEBHOOK_URL": "webhook_url must use https://.",
+    "PRIVATE_WEBHOOK_URL": "webhook_url resolves to a private / loopback / link-local address.",
+    "MISSING_CORPUS_ID": "corpus_id is mandatory and fail-closed.",
+    "BATCH_TOO_LARGE": "At most 500 candidates per request. Split the batch.",
+    "PAYLOAD_TOO_LARGE": "Request body over the ~10 MB per-request limit. Split into smaller batches.",
 }
 
 

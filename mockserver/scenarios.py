@@ -21,7 +21,15 @@ from typing import Any
 import jsonschema
 import yaml
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "default.yaml"
+DEFAULT_SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+DEFAULT_SCENARIO = DEFAULT_SCENARIO_DIR / "default.yaml"
+
+
+def default_scenario_files() -> list[Path]:
+    """The embedded defaults: default.yaml (clients) first, then one file per module
+    (`speech.yaml`, …) holding that module's named outcomes."""
+    others = sorted(p for p in DEFAULT_SCENARIO_DIR.glob("*.yaml") if p != DEFAULT_SCENARIO)
+    return [DEFAULT_SCENARIO] + others
 
 
 class ScenarioError(Exception):
@@ -165,7 +173,7 @@ class Scenarios:
 
     @classmethod
     def load(cls, paths: list[str | Path] | None = None, include_default: bool = True) -> "Scenarios":
-        files: list[str | Path] = [DEFAULT_SCENARIO] if include_default else []
+        files: list[str | Path] = list(default_scenario_files()) if include_default else []
         files += list(paths or [])
         return cls(load_scenario_files(files))
 

@@ -62,32 +62,43 @@ def field_path(parts: list) -> str:
     return out
 
 
-def _errors(validator, instance: Any, prefix: list) -> list[tuple[list, str]]:
+def _errors(validator, instance: Any, prefix: list) -> list[tuple[list, str, str]]:
+    """(path, message, failing keyword) for every violation."""
     found = []
     for err in validator.iter_errors(instance):
         path = prefix + list(err.instance_path)
         kind = err.kind
         name = type(kind).__name__
         if name == "Required":
-            found.append((path + [kind.property], "This field is required."))
+            found.append((path + [kind.property], "This field is required.", "required"))
         elif name == "AdditionalProperties":
             for extra in kind.unexpected:
-                found.append((path + [extra], "Unknown field."))
+                found.append((path + [extra], "Unknown field.", "additionalProperties"))
         else:
-            found.append((path, err.message))
+            found.append((path, err.message, name[:1].lower() + name[1:]))
     return found
 
 
-def _raise(op: Operation, problems: list[tuple[list, str]], field_codes: dict[str, str],
-           order: list[str]) -> None:
+def _raise(op: Operation, problems: list[tuple[list, str, str]], field_codes: dict[str, str],
+           order: list[str], field_keywords: dict[str, str] | None = None) -> None:
+    """The documented 400. The code is the first failing field's `x-error-code` (in the
+    schema's property order) — scoped, when the field has `x-error-code-keyword`, to that
+    keyword failing on the field itself — else the operation's default code."""
     fields: dict[str, list[str]] = {}
-    for path, message in problems:
+    for path, message, _kw in problems:
         fields.setdefault(field_path(path) or "body", []).append(message)
     rank = {name: i for i, name in enumerate(order)}
-    coded = sorted(
-        (p for p in problems if p[0] and str(p[0][0]) in field_codes),
-        key=lambda p: rank.get(str(p[0][0]), len(rank)))
-    code = field_codes[str(coded[0][0][0])] if coded else op.validation_code
+    keywords = field_keywords or {}
+
+    def coded(problem) -> bool:
+        path, _message, keyword = problem
+        if not path or str(path[0]) not in field_codes:
+            return False
+        scope = keywords.get(str(path[0]))
+        return scope is None or (len(path) == 1 and keyword == scope)
+
+    hits = sorted((p for p in problems if coded(p)), key=lambda p: rank.get(str(p[0][0]), len(rank)))
+    code = field_codes[str(hits[0][0][0])] if hits else op.validation_code
     raise validation_error(code, fields)
 
 
@@ -116,7 +127,7 @@ def parse_params(op: Operation, request: Request, path_values: dict[str, str]) -
             raise ApiError(404, codes[0])
         path[name] = value
     query: dict[str, Any] = {}
-    problems: list[tuple[list, str]] = []
+    problems: list[tuple[list, str, str]] = []
     codes: dict[str, str] = {}
     qp = request.query_params
     for name, spec in op.query_params.items():
@@ -125,7 +136,7 @@ def parse_params(op: Operation, request: Request, path_values: dict[str, str]) -
         values = qp.getlist(name)
         if not values:
             if spec.required:
-                problems.append(([name], "This parameter is required."))
+                problems.append(([name], "This parameter is required.", "required"))
             continue
         value = coerce_param(spec, values[-1])
         problems.extend(_errors(spec.validator, value, [name]))
@@ -212,7 +223,7 @@ async def read_body(op: Operation, request: Request, limit: BodyLimit | None,
         raise validation_error(op.validation_code, {"body": ["Malformed JSON."]}) from None
     problems = _errors(body.validator, result.json, [])
     if problems:
-        _raise(op, problems, body.field_codes, body.properties)
+        _raise(op, problems, body.field_codes, body.properties, body.field_keywords)
     return result
 
 
@@ -251,7 +262,7 @@ def _validate_form(op: Operation, result: RequestInput) -> None:
         try:
             parsed = json.loads(text)
         except ValueError:
-            problems.append(([name], "Not valid JSON."))
+            problems.append(([name], "Not valid JSON.", "contentMediaType"))
             continue
         result.json_fields[name] = parsed
         if validator is not None:
