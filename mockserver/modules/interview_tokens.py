@@ -1,0 +1,57 @@
+"""Interview candidate tokens: minting, hashing, and the candidate link (INTV-2, INTV-3, INTV-4).
+
+A session's token is returned once, inside ``candidate_link``'s URL fragment (``#t=<token>``,
+never a query string, so link scanners and servers never see it). The platform stores only
+``hash_token(token)``; nothing here keeps or logs a raw token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+DEFAULT_CANDIDATE_BASE_URL = "https://interview.zenhire.ai"
+TOKEN_BYTES = 32  # token_urlsafe(32) → 43 URL-safe characters
+FRAGMENT_PREFIX = "#t="
+
+
+def mint_token() -> str:
+    """A fresh single-use candidate token (URL-safe base64, 43 characters)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    """The only form of a token the platform stores: lower-case hex SHA-256."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_matches(token: str, token_hash: str) -> bool:
+    """Whether ``token`` is the one whose hash is stored (constant-time comparison)."""
+    return hmac.compare_digest(hash_token(token), token_hash)
+
+
+def candidate_link(base_url: str | None, token: str) -> str:
+    """``<base>/#t=<token>``; ``base_url`` None or empty → the documented host.
+
+    The base must be an ``https://`` URL without a fragment of its own (the contract's
+    ``candidate_link`` pattern requires it).
+    """
+    base = (base_url or DEFAULT_CANDIDATE_BASE_URL).rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme != "https" or not parts.netloc or "#" in base:
+        raise ValueError(f"candidate base URL must be an https:// URL without a fragment, not {base!r}")
+    return f"{base}/{FRAGMENT_PREFIX}{token}"
+
+
+def token_from_link(link: str) -> str:
+    """The token carried in a candidate link's fragment (what the candidate's browser reads)."""
+    marker = "/" + FRAGMENT_PREFIX
+    position = link.rfind(marker)
+    if position < 0:
+        raise ValueError("not a candidate link: no '#t=' fragment")
+    token = link[position + len(marker):]
+    if not token:
+        raise ValueError("not a candidate link: empty token")
+    return token
