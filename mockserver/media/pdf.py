@@ -1,0 +1,92 @@
+"""CV uploads for CV DeepMatch: the PDF gate (CVDM-2) and tolerant text extraction.
+
+The gate runs in the documented order: the extension/MIME check (`INVALID_INPUT` with
+`details.fields.cv_file`, DOCX included), then the magic-byte check (`INVALID_FILE_CONTENT`
+when the bytes do not start with `%PDF-`). The 5 MB cap is enforced by the caller while it
+streams the upload (`MAX_CV_BYTES`, `cv_file_too_large()`), so an oversized body is never
+buffered whole.
+
+Decision where the docs are silent: a part sent without a Content-Type, or with the generic
+`application/octet-stream`, is judged by its extension and bytes alone (curl and several HTTP
+libraries send one of those for a file); any other non-PDF MIME type is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import BinaryIO
+
+from pypdf import PdfReader
+
+from mockserver.errors import ApiError
+
+MAX_CV_BYTES = 5 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+PDF_EXTENSION = ".pdf"
+PDF_MIME_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+UNSPECIFIED_MIME_TYPES = frozenset({"", "application/octet-stream"})
+MAX_PAGES_READ = 50
+
+CV_FIELD = "cv_file"
+MSG_NOT_PDF_EXTENSION = "must be a PDF file with a .pdf extension (DOCX and other formats are not supported)"
+MSG_NOT_PDF_MIME = "must be sent as application/pdf (got {mime})"
+MSG_TOO_LARGE = f"must be at most {MAX_CV_BYTES // (1024 * 1024)} MB"
+MSG_BAD_MAGIC = "The uploaded cv_file does not begin with a valid PDF header (%PDF-)."
+
+_quiet_pypdf = logging.getLogger("pypdf")
+
+
+def check_pdf_upload(filename: str | None, content_type: str | None, head_bytes: bytes) -> None:
+    """Raise the documented 400 when the upload is not a PDF; return None when it passes."""
+    problems: list[str] = []
+    if not (filename or "").strip().lower().endswith(PDF_EXTENSION):
+        problems.append(MSG_NOT_PDF_EXTENSION)
+    mime = _media_type(content_type)
+    if mime not in PDF_MIME_TYPES and mime not in UNSPECIFIED_MIME_TYPES:
+        problems.append(MSG_NOT_PDF_MIME.format(mime=mime))
+    if problems:
+        raise ApiError(400, "INVALID_INPUT", details={"fields": {CV_FIELD: problems}})
+    if not head_bytes.startswith(PDF_MAGIC):
+        raise ApiError(400, "INVALID_FILE_CONTENT", MSG_BAD_MAGIC)
+
+
+def cv_file_too_large() -> ApiError:
+    """The error for an upload past `MAX_CV_BYTES` (raised by the streaming reader)."""
+    return ApiError(400, "INVALID_INPUT", details={"fields": {CV_FIELD: [MSG_TOO_LARGE]}})
+
+
+def extract_pdf_text(fileobj: BinaryIO | bytes) -> str:
+    """The text of the PDF's pages joined by newlines; "" when none can be extracted.
+
+    Tolerant by design: an image-only, encrypted or damaged PDF yields "" rather than an
+    exception, so the caller can turn it into a failed match instead of a 500.
+    """
+    stream = io.BytesIO(fileobj) if isinstance(fileobj, (bytes, bytearray)) else fileobj
+    previous_level = _quiet_pypdf.level
+    _quiet_pypdf.setLevel(logging.ERROR)
+    try:
+        return _read_text(stream)
+    except Exception:  # noqa: BLE001 — pypdf raises many types on damaged files; all mean "no text"
+        return ""
+    finally:
+        _quiet_pypdf.setLevel(previous_level)
+
+
+def _read_text(stream: BinaryIO) -> str:
+    reader = PdfReader(stream, strict=False)
+    if reader.is_encrypted:
+        try:
+            reader.decrypt("")
+        except Exception:  # noqa: BLE001 — unsupported encryption: no text
+            return ""
+    texts = []
+    for index, page in enumerate(reader.pages):
+        if index >= MAX_PAGES_READ:
+            break
+        texts.append(page.extract_text() or "")
+    return "\n".join(text.strip() for text in texts if text.strip())
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
