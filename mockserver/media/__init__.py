@@ -1,0 +1,1 @@
+"""Media handling shared by the modules: reading real audio durations (`audio`)."""
