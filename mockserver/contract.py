@@ -191,7 +191,9 @@ class Contract:
             props = resolved.get("properties", {})
             field_codes, field_keywords, files, json_fields, handler_validated = {}, {}, set(), {}, set()
             for name, prop in props.items():
-                prop_r = _resolve(prop, self.components)
+                # OpenAPI 3.1 allows keywords beside a $ref: the local ones win.
+                prop_r = dict(_resolve(prop, self.components))
+                prop_r.update({k: v for k, v in prop.items() if k != "$ref"})
                 if "x-error-code" in prop_r:
                     field_codes[name] = prop_r["x-error-code"]
                 if "x-error-code-keyword" in prop_r:
