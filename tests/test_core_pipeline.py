@@ -263,3 +263,11 @@ def test_unknown_route_and_wrong_method_use_the_envelope(toy):
 def test_contract_served_as_yaml_and_json(toy):
     assert toy.get("/openapi.yaml").text.startswith("openapi: 3.1")
     assert toy.get("/openapi.json").json()["openapi"].startswith("3.1")
+
+
+def test_validation_messages_never_quote_the_submitted_value(toy):
+    secret = "Secret Person 12345"
+    r = toy.post("/api/v1/toy/items", headers=h(), json={"name": ["x", secret]})
+    err = assert_envelope(r, 400, "INVALID_INPUT")
+    assert secret not in r.text
+    assert err["details"]["fields"]["name"] == ["Must be of type string."]

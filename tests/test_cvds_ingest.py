@@ -8,6 +8,8 @@ import pytest
 
 from cvds_contract_helpers import assert_valid, component, merged_spec, request_validator, response_validator
 from mockserver.errors import ApiError, envelope
+from dataclasses import replace
+
 from mockserver.modules.cvds_candidates import CandidateRecord, list_page
 from mockserver.modules.cvds_errors import require_corpus_id
 from mockserver.modules.cvds_ingest import (
@@ -31,14 +33,16 @@ def candidate(external_id: str, **extra) -> dict:
 
 
 def ingest(body: dict, store: dict, now: float = NOW) -> dict:
-    """Plan, decide and 'write' like the handler will, against a dict store."""
+    """Plan, decide and 'write' like the handler does, against a dict store that assigns
+    `seq` on first write as the platform store does."""
     items = plan_ingest(body)
     decisions = []
     for item in items:
         key = (item.corpus_id, item.external_id)
-        decision = decide_item(item, store.get(key), now=now, batch_size=len(items), seq=len(store) + 1)
+        existing = store.get(key)
+        decision = decide_item(item, existing, now=now, batch_size=len(items))
         if decision.record is not None:
-            store[key] = decision.record
+            store[key] = replace(decision.record, seq=existing.seq if existing else len(store) + 1)
         decisions.append(decision)
     return ingest_response(decisions)
 
@@ -159,7 +163,7 @@ def test_duplicate_external_id_in_one_batch_keeps_the_first():
     response = ingest({"corpus_id": "pool", "candidates": [first, second]}, store)
     assert [row["status"] for row in response["results"]] == ["accepted", "failed"]
     assert response["results"][1]["error"]["code"] == "DUPLICATE_EXTERNAL_ID"
-    assert store[("pool", "c1")].parsed_cv == {"name": "First"}
+    assert store[("pool", "c1")].content_hash == canonical_hash({"name": "First"})
     assert response["summary"] == {"accepted": 1, "updated": 0, "unchanged": 0, "failed": 1}
 
 
@@ -339,3 +343,21 @@ def test_error_bodies_fit_the_ingest_400_schema():
             plan_ingest(body)
         rendered = envelope(caught.value, timestamp="2026-06-09T10:00:00.000Z", request_id="req_1781000000000_abc")
         assert_valid(response_validator("ingestCvdsCandidates", "400"), rendered)
+
+
+def test_decisions_say_when_the_cv_content_is_new():
+    first = plan_ingest({"corpus_id": "pool", "candidates": [candidate("c1")]})[0]
+    accepted = decide_item(first, None, now=NOW, batch_size=1)
+    retag = plan_ingest({"corpus_id": "pool", "candidates": [candidate("c1", tags=["x"])]})[0]
+    changed = plan_ingest({"corpus_id": "pool", "candidates": [{"external_id": "c1", "parsed_cv": {"name": "n"}}]})[0]
+    assert accepted.new_content
+    assert not decide_item(retag, accepted.record, now=NOW, batch_size=1).new_content
+    assert decide_item(changed, accepted.record, now=NOW, batch_size=1).new_content
+    assert not decide_item(first, accepted.record, now=NOW, batch_size=1).new_content
+
+
+def test_scenario_overrides_set_the_embedding_ending_and_delay():
+    item = plan_ingest({"corpus_id": "pool", "candidates": [candidate("c1")]})[0]
+    decision = decide_item(item, None, now=NOW, batch_size=1, embed_outcome="failed", embed_seconds=30)
+    assert decision.embedding_status == "pending"
+    assert decision.record.embedding_status(NOW + 30) == "failed"

@@ -15,14 +15,17 @@ from mockserver.errors import ApiError
 from mockserver.modules.cvds_candidates import CandidateRecord
 from mockserver.modules.cvds_ingest import canonical_hash
 from mockserver.modules.cvds_runs import (
+    CORPUS_EMPTY_ERROR,
     SEARCH_SECONDS,
     TOP_N_CAP,
     TOP_N_DEFAULT,
     clamp_top_n,
     completion_event,
+    corpus_error,
     new_run_id,
     parse_search,
     results_page,
+    revived,
     run_body,
     search_response,
     settle_run,
@@ -40,16 +43,18 @@ def body(**extra) -> dict:
 
 
 def record(external_id: str, skills: list[str], *, corpus_id: str = "pool", ready_at: float = NOW,
-           outcome: str = "embedded") -> CandidateRecord:
+           outcome: str = "embedded") -> tuple[CandidateRecord, dict]:
+    """A stored candidate and its CV, as a search reads them."""
     parsed = {"name": external_id, "skills": skills}
-    return CandidateRecord(corpus_id=corpus_id, external_id=external_id, parsed_cv=parsed,
-                           content_hash=canonical_hash(parsed), tags=(), seq=1, created_at=NOW,
-                           updated_at=NOW, embed_ready_at=ready_at, embed_outcome=outcome)
+    stored = CandidateRecord(corpus_id=corpus_id, external_id=external_id,
+                             content_hash=canonical_hash(parsed), tags=(), seq=1, created_at=NOW,
+                             updated_at=NOW, embed_ready_at=ready_at, embed_outcome=outcome)
+    return stored, parsed
 
 
-def new_run(**extra):
+def new_run(planned_error: dict | None = None, **extra):
     request = parse_search(body(**extra))
-    return start_run(request, run_id=new_run_id(random.Random(1)), now=NOW)
+    return start_run(request, run_id=new_run_id(random.Random(1)), now=NOW, planned_error=planned_error)
 
 
 def test_run_ids_have_the_documented_shape_and_differ():
@@ -158,8 +163,17 @@ def test_top_n_limits_the_ranking():
     assert len(run.outcome.results) == 3
 
 
-def test_empty_corpus_fails_the_run():
-    run = settle_run(new_run(), [record("late", ["Go"], ready_at=DONE + 1)])
+def test_corpus_error_is_corpus_empty_unless_a_candidate_is_embedded_by_the_finish():
+    late, _ = record("late", ["Go"], ready_at=DONE + 1)
+    broken, _ = record("broken", ["Go"], outcome="failed")
+    elsewhere, _ = record("elsewhere", ["Go"], corpus_id="other")
+    assert corpus_error([late, broken, elsewhere], "pool", DONE) == CORPUS_EMPTY_ERROR
+    just_in_time, _ = record("ok", ["Go"], ready_at=DONE)
+    assert corpus_error([late, just_in_time], "pool", DONE) is None
+
+
+def test_run_planned_to_fail_settles_failed_and_sends_no_completion_event():
+    run = settle_run(new_run(planned_error=CORPUS_EMPTY_ERROR), [record("a", ["Go"])])
     poll = run_body(run, DONE)
     assert (poll["status"], poll["error"]["code"]) == ("failed", "CORPUS_EMPTY")
     assert poll["results"] is None and poll["results_pending"] is True
@@ -169,8 +183,13 @@ def test_empty_corpus_fails_the_run():
 
 
 def test_forced_error_fails_the_run_with_that_error():
-    run = settle_run(new_run(), [record("a", ["Go"])], forced_error={"code": "SEARCH_FAILED", "message": "Injected."})
+    run = settle_run(new_run(planned_error={"code": "SEARCH_FAILED", "message": "Injected."}), [record("a", ["Go"])])
     assert run_body(run, DONE)["error"] == {"code": "SEARCH_FAILED", "message": "Injected."}
+
+
+def test_completing_run_over_no_embedded_candidates_has_an_empty_ranking():
+    run = settle_run(new_run(), [record("late", ["Go"], ready_at=DONE + 1)])
+    assert (run.outcome.status, run.outcome.results) == ("completed", ())
 
 
 def test_poll_body_keeps_id_and_status_free_of_later_nested_keys():
@@ -197,7 +216,7 @@ def test_results_pages_walk_the_whole_ranking():
 def test_results_of_pending_or_failed_runs_are_409():
     with pytest.raises(ApiError) as pending:
         results_page(new_run(), NOW)
-    failed_run = settle_run(new_run(), [])
+    failed_run = settle_run(new_run(planned_error=CORPUS_EMPTY_ERROR), [])
     with pytest.raises(ApiError) as failed:
         results_page(failed_run, DONE)
     assert (pending.value.status, pending.value.code) == (409, "RESULTS_NOT_READY")
@@ -212,4 +231,21 @@ def test_completion_event_matches_the_provisional_payload():
                      "completed_at": "2026-06-09T10:15:20.000Z"}
     assert_valid(component("CvdsCompletionEvent"), event)
     with pytest.raises(ValueError):
-        completion_event(settle_run(new_run(), []))
+        completion_event(new_run(planned_error=CORPUS_EMPTY_ERROR))
+
+
+def test_a_planned_corpus_empty_failure_is_revived_by_a_candidate_embedded_in_time():
+    run = new_run(planned_error=CORPUS_EMPTY_ERROR)
+    in_time, _ = record("a", ["Go"], ready_at=DONE - 1)
+    too_late, _ = record("b", ["Go"], ready_at=DONE + 1)
+    assert revived(run, [too_late], NOW + 10) is None
+    saved = revived(run, [in_time], NOW + 10)
+    assert saved is not None and saved.will_complete
+    assert revived(run, [in_time], DONE) is None  # past its finish: the outcome stands
+
+
+def test_a_scenario_forced_failure_is_never_revived():
+    request = parse_search(body())
+    forced = start_run(request, run_id="cvds_" + "A" * 22, now=NOW, planned_error=CORPUS_EMPTY_ERROR,
+                       ending_forced=True)
+    assert revived(forced, [record("a", ["Go"])[0]], NOW + 1) is None

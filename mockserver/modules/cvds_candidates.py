@@ -1,11 +1,12 @@
 """A stored CV DeepSearch candidate and how it reads back (CVDS-4, CVDS-5, LIST-3, LIST-4).
 
-`CandidateRecord` is what the store keeps per (client, corpus_id, external_id). Its
-embedding status is derived from virtual time: a record carries the instant its current
+`CandidateRecord` is what the store keeps per (client, corpus_id, external_id), without
+the CV itself (`parsed_cv` is PII, stored apart by `cvds_store` and read only by a search).
+Its embedding status is derived from virtual time: a record carries the instant its current
 content finishes embedding (`embed_ready_at`) and how that ends (`embed_outcome`), so a
 manual clock needs no background work.
 
-Read views never contain `parsed_cv` (PII): `status_row` is a list row (no tags),
+Read views never contain `parsed_cv`: `status_row` is a list row (no tags),
 `status_detail` the per-candidate read (with tags). `list_page` pages a corpus newest
 first with the platform's cursor (LIST-3), which never repeats or skips rows while new
 ones arrive.
@@ -29,18 +30,21 @@ EMBEDDING_FAILED_MESSAGE = "The CV holds no text to embed."
 
 @dataclass(frozen=True)
 class CandidateRecord:
-    """One candidate as stored. `seq` orders candidates by first ingest (store-assigned)."""
+    """One candidate as stored (its `parsed_cv` is kept apart, see `cvds_store`).
+
+    `seq` orders candidates by first ingest: the store's insertion sequence, so it is 0 on
+    a record that has not been written yet and fixed once it has.
+    """
 
     corpus_id: str
     external_id: str
-    parsed_cv: dict[str, Any]
     content_hash: str
     tags: tuple[str, ...]
-    seq: int
     created_at: float
     updated_at: float
     embed_ready_at: float
     embed_outcome: str  # "embedded" | "failed" — how the pending embedding ends
+    seq: int = 0
 
     def embedding_status(self, now: float) -> str:
         if now < self.embed_ready_at:

@@ -1,18 +1,17 @@
-"""CV DeepSearch error texts and the errors every CVDS endpoint shares.
+"""CV DeepSearch errors: the documented codes every CVDS endpoint shares, built in one place.
 
-The codes come from the Ingestion and Search guides; the texts are kept here, in one
-place, so a code reads the same wherever it is raised. `require_corpus_id` is the one
-fail-closed check for a `corpus_id` query parameter or body field (CVDS-1, CVDS-5, CVDS-6).
+Texts of the documented codes (MISSING_CORPUS_ID, BATCH_TOO_LARGE, PAYLOAD_TOO_LARGE,
+STEP_FUNCTIONS_FAILED, …) live in `mockserver.errors.MESSAGES`; this module keeps only the
+CVDS-specific wording of the generic NOT_FOUND (the Ingestion and Search guides' own
+"No candidate/run with that id for your client.") and of the inferred preview 409s.
+`require_corpus_id` is the one fail-closed check for a `corpus_id` query parameter or body
+field (CVDS-1, CVDS-5, CVDS-6).
 """
 
 from __future__ import annotations
 
 from mockserver.errors import ApiError
 
-# The overview's own example message for MISSING_CORPUS_ID.
-MISSING_CORPUS_ID_MESSAGE = "corpus_id is mandatory and fail-closed."
-BATCH_TOO_LARGE_MESSAGE = "At most 500 candidates per request. Split the batch."
-PAYLOAD_TOO_LARGE_MESSAGE = "Request body over the ~10 MB per-request limit. Split into smaller batches."
 CANDIDATE_NOT_FOUND_MESSAGE = "No candidate with that id for your client."
 RUN_NOT_FOUND_MESSAGE = "No run with that id for your client."
 RESULTS_NOT_READY_MESSAGE = "The run is still pending; poll GET /api/v1/cvds/runs/{id} until it is completed."
@@ -24,7 +23,7 @@ CANDIDATE_CORPUS_MISSING_TEXT = "No corpus_id on the candidate and none at the t
 
 def missing_corpus_id(fields: dict[str, list[str]]) -> ApiError:
     """400 MISSING_CORPUS_ID naming the fields that lacked a corpus (ERR-4 shape)."""
-    return ApiError(400, "MISSING_CORPUS_ID", MISSING_CORPUS_ID_MESSAGE, details={"fields": fields})
+    return ApiError(400, "MISSING_CORPUS_ID", details={"fields": fields})
 
 
 def require_corpus_id(value: object, field: str = "corpus_id") -> str:
@@ -35,12 +34,13 @@ def require_corpus_id(value: object, field: str = "corpus_id") -> str:
 
 
 def batch_too_large(count: int, limit: int) -> ApiError:
-    return ApiError(400, "BATCH_TOO_LARGE", BATCH_TOO_LARGE_MESSAGE,
+    return ApiError(400, "BATCH_TOO_LARGE",
                     details={"fields": {"candidates": [f"{count} candidates; at most {limit} per request."]}})
 
 
-def payload_too_large() -> ApiError:
-    return ApiError(413, "PAYLOAD_TOO_LARGE", PAYLOAD_TOO_LARGE_MESSAGE)
+def step_functions_failed() -> ApiError:
+    """502: the search pipeline did not start; retry-safe with the same idempotency_key (CVDS-10)."""
+    return ApiError(502, "STEP_FUNCTIONS_FAILED")
 
 
 def candidate_not_found() -> ApiError:

@@ -11,9 +11,10 @@ Pure planning over plain data, in the order the handler uses it:
    `updated` / `unchanged` / `failed`), the embedding timeline, and the record to write.
 3. `ingest_response(decisions)` — the 200 body with its summary.
 
-Embedding: batches of up to `INLINE_EMBED_MAX` candidates embed inline; larger ones are
-`pending` and embed in chunks of `EMBED_CHUNK_SIZE`, `EMBED_CHUNK_SECONDS` of virtual time
-per chunk. A CV with no text at all cannot be embedded and ends `failed`.
+Embedding (`EmbeddingPace`): batches of up to `INLINE_EMBED_MAX` candidates embed inline;
+larger ones are `pending` and embed in chunks of `EMBED_CHUNK_SIZE`, `EMBED_CHUNK_SECONDS` of
+virtual time per chunk (each overridable by module settings). A CV with no text at all cannot
+be embedded and ends `failed`; scenario rules may force either ending or a delay.
 """
 
 from __future__ import annotations
@@ -42,6 +43,19 @@ _SAFE_INTEGER = 2 ** 53
 
 
 @dataclass(frozen=True)
+class EmbeddingPace:
+    """How fast a batch embeds: inline up to `inline_max` candidates, else `chunk_seconds`
+    of virtual time per `chunk_size` candidates, in batch order."""
+
+    inline_max: int = INLINE_EMBED_MAX
+    chunk_size: int = EMBED_CHUNK_SIZE
+    chunk_seconds: float = EMBED_CHUNK_SECONDS
+
+
+DEFAULT_PACE = EmbeddingPace()
+
+
+@dataclass(frozen=True)
 class ItemError:
     code: str
     message: str
@@ -65,12 +79,15 @@ class IngestItem:
 
 @dataclass(frozen=True)
 class IngestDecision:
-    """The outcome for one item: its response row and the record to store (None: no write)."""
+    """The outcome for one item: its response row and the record to store (None: no write).
+    `new_content`: the item's `parsed_cv` replaces what was stored (accepted, or updated
+    with a different content hash — not a tags-only update)."""
 
     item: IngestItem
     status: str
     embedding_status: str
     record: CandidateRecord | None
+    new_content: bool = False
 
     def result(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -183,15 +200,15 @@ def decide_upsert(existing_hash: str | None, new_hash: str) -> str:
     return "unchanged" if existing_hash == new_hash else "updated"
 
 
-def embedding_ready_at(now: float, batch_size: int, index: int) -> float:
+def embedding_ready_at(now: float, batch_size: int, index: int, pace: EmbeddingPace = DEFAULT_PACE) -> float:
     """When candidate `index` of a batch of `batch_size` finishes embedding (virtual time).
 
-    Up to INLINE_EMBED_MAX candidates embed inline (ready at `now`); larger batches embed
-    in chunks of EMBED_CHUNK_SIZE, each taking EMBED_CHUNK_SECONDS.
+    Up to `pace.inline_max` candidates embed inline (ready at `now`); larger batches embed
+    in chunks of `pace.chunk_size`, each taking `pace.chunk_seconds`.
     """
-    if batch_size <= INLINE_EMBED_MAX:
+    if batch_size <= pace.inline_max:
         return now
-    return now + EMBED_CHUNK_SECONDS * (index // EMBED_CHUNK_SIZE + 1)
+    return now + pace.chunk_seconds * (index // max(pace.chunk_size, 1) + 1)
 
 
 def _has_text(value: Any) -> bool:
@@ -214,33 +231,33 @@ def embedding_outcome(parsed_cv: dict[str, Any]) -> str:
 
 
 def decide_item(item: IngestItem, existing: CandidateRecord | None, *, now: float,
-                batch_size: int, seq: int, embed_outcome: str | None = None) -> IngestDecision:
+                batch_size: int, pace: EmbeddingPace = DEFAULT_PACE, embed_outcome: str | None = None,
+                embed_seconds: float | None = None) -> IngestDecision:
     """The upsert outcome for one planned item against what the store holds.
 
-    `seq` orders a new candidate in listings (store-assigned, increasing); it is ignored
-    for existing ones. `embed_outcome` overrides `embedding_outcome` (scenario hook).
-    Tags: omitted → kept; sent and different with the same content → `updated` without
-    re-embedding.
+    `embed_outcome` overrides `embedding_outcome` and `embed_seconds` the pace (scenario
+    hooks). A new record has `seq` 0 until the store writes it. Tags: omitted → kept; sent
+    and different with the same content → `updated` without re-embedding.
     """
     if item.error is not None:
         return IngestDecision(item, "failed", "failed", None)
     outcome = embed_outcome or embedding_outcome(item.parsed_cv)
-    ready_at = embedding_ready_at(now, batch_size, item.index)
+    ready_at = now + embed_seconds if embed_seconds is not None else embedding_ready_at(now, batch_size, item.index, pace)
     status = decide_upsert(existing.content_hash if existing else None, item.content_hash)
     if existing is None:
         record = CandidateRecord(
-            corpus_id=item.corpus_id, external_id=item.external_id, parsed_cv=item.parsed_cv,
-            content_hash=item.content_hash, tags=item.tags or (), seq=seq,
+            corpus_id=item.corpus_id, external_id=item.external_id,
+            content_hash=item.content_hash, tags=item.tags or (),
             created_at=now, updated_at=now, embed_ready_at=ready_at, embed_outcome=outcome,
         )
-        return IngestDecision(item, status, record.embedding_status(now), record)
+        return IngestDecision(item, status, record.embedding_status(now), record, new_content=True)
     tags = item.tags if item.tags is not None else existing.tags
     if status == "updated":
         record = existing.with_changes(
-            parsed_cv=item.parsed_cv, content_hash=item.content_hash, tags=tags,
+            content_hash=item.content_hash, tags=tags,
             updated_at=now, embed_ready_at=ready_at, embed_outcome=outcome,
         )
-        return IngestDecision(item, status, record.embedding_status(now), record)
+        return IngestDecision(item, status, record.embedding_status(now), record, new_content=True)
     if tags != existing.tags:
         record = existing.with_changes(tags=tags, updated_at=now)
         return IngestDecision(item, "updated", record.embedding_status(now), record)

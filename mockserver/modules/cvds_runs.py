@@ -2,10 +2,17 @@
 (CVDS-6, CVDS-7, CVDS-9, CVDS-11, HOOK-7).
 
 A run is a timeline, not a state machine: it is `pending` until `finishes_at` (virtual
-time), then `completed` or `failed` (A8). The outcome is computed once, by `settle_run`,
-from the corpus as it stood at `finishes_at` (only `embedded` candidates of the named corpus
-of the calling client are searched — the caller passes that client's candidates), and kept
-on the run so later re-ingests do not rewrite a finished ranking.
+time), then `completed` or `failed` (A8). Whether it fails is known before it finishes
+(`planned_error`: a scenario's injected failure, fixed at trigger time, or CORPUS_EMPTY when
+no candidate of the named corpus will be embedded by `finishes_at` — re-checked when an
+ingest lands before the finish), so a completion webhook can be queued ahead for exactly the
+runs that complete. The ranking is computed once, by
+`settle_run`, from the corpus as it stood at `finishes_at` (only `embedded` candidates of the
+named corpus of the calling client are searched — the caller passes that client's
+candidates), and kept on the run so later re-ingests do not rewrite a finished ranking.
+
+`position_metadata` on a run is the plan it searched with: the position's cached plan
+unless the trigger set `job_updated` (see `cvds_store.CvdsStore.plan_for`).
 
 The poll body keeps `results: null, results_pending: true` unless the preview switch is on
 (then a completed run carries its best-first list inline, and `results_page` pages it).
@@ -37,6 +44,7 @@ TERMINAL_STATUSES = ("completed", "failed")
 RESULTS_LIMIT_DEFAULT = 20
 RESULTS_LIMIT_MAX = 100
 CORPUS_EMPTY_ERROR = {"code": "CORPUS_EMPTY", "message": "The corpus has no embedded candidates to search."}
+SEARCH_FAILED_ERROR = {"code": "SEARCH_FAILED", "message": "The search pipeline failed while running."}
 
 
 def new_run_id(rng: random.Random) -> str:
@@ -107,7 +115,14 @@ class SearchRun:
     idempotency_key: str | None
     created_at: float
     finishes_at: float
+    planned_error: dict[str, str] | None = None
+    ending_forced: bool = False  # a scenario chose the ending; the corpus check does not apply
     outcome: RunOutcome | None = None
+
+    @property
+    def will_complete(self) -> bool:
+        """True when the run ends `completed` (decided at trigger time)."""
+        return self.planned_error is None
 
     def needs_settling(self, now: float) -> bool:
         """True once the run is due but its outcome has not been computed yet."""
@@ -121,34 +136,54 @@ class SearchRun:
         return self.outcome.status
 
 
-def start_run(request: SearchRequest, *, run_id: str, now: float,
-              duration: float = SEARCH_SECONDS) -> SearchRun:
-    """A new pending run for `request`, due `duration` virtual seconds from `now`."""
+def corpus_error(records: Iterable[CandidateRecord], corpus_id: str, at: float) -> dict[str, str] | None:
+    """CORPUS_EMPTY when no candidate of `corpus_id` among `records` (the calling client's)
+    will be searchable at `at`, as far as the store knows now; else None."""
+    if any(record.corpus_id == corpus_id and record.is_searchable(at) for record in records):
+        return None
+    return dict(CORPUS_EMPTY_ERROR)
+
+
+def start_run(request: SearchRequest, *, run_id: str, now: float, duration: float = SEARCH_SECONDS,
+              plan: dict[str, Any] | None = None, planned_error: dict[str, str] | None = None,
+              ending_forced: bool = False) -> SearchRun:
+    """A new pending run for `request`, due `duration` virtual seconds from `now`, searching
+    with `plan` (default: the request's own position_metadata) and ending `failed` with
+    `planned_error` when one is given (`ending_forced`: by a scenario, for good)."""
     return SearchRun(
         id=run_id,
         corpus_id=request.corpus_id,
         position_id=request.position_id,
-        position_metadata=request.position_metadata,
+        position_metadata=plan if plan is not None else request.position_metadata,
         is_job_updated=request.is_job_updated,
         top_n=request.top_n,
         webhook_url=request.webhook_url,
         idempotency_key=request.idempotency_key,
         created_at=now,
         finishes_at=now + duration,
+        planned_error=dict(planned_error) if planned_error is not None else None,
+        ending_forced=ending_forced,
     )
 
 
-def settle_run(run: SearchRun, candidates: Iterable[CandidateRecord], *,
-               forced_error: dict[str, str] | None = None) -> SearchRun:
-    """The run with its outcome: `failed` with `forced_error` (scenario injection) or
-    CORPUS_EMPTY when no candidate of its corpus was embedded at `finishes_at`; else
-    `completed` with the best-first ranking. `candidates` are the calling client's."""
-    if forced_error is not None:
-        return replace(run, outcome=RunOutcome("failed", error=dict(forced_error)))
-    searchable = [(record.external_id, record.parsed_cv) for record in candidates
+def revived(run: SearchRun, records: Iterable[CandidateRecord], now: float) -> SearchRun | None:
+    """The run, now due to complete, when it was due to fail CORPUS_EMPTY and its corpus has
+    since gained a candidate embedded by its finish; else None (nothing changes)."""
+    if run.ending_forced or run.planned_error is None or run.outcome is not None or now >= run.finishes_at:
+        return None
+    if corpus_error(records, run.corpus_id, run.finishes_at) is not None:
+        return None
+    return replace(run, planned_error=None)
+
+
+def settle_run(run: SearchRun, candidates: Iterable[tuple[CandidateRecord, dict[str, Any]]]) -> SearchRun:
+    """The run with its outcome: `failed` with its planned error, else `completed` with the
+    best-first ranking of the candidates of its corpus that were `embedded` at `finishes_at`.
+    `candidates` are the calling client's (record, parsed_cv) pairs; others are ignored."""
+    if run.planned_error is not None:
+        return replace(run, outcome=RunOutcome("failed", error=dict(run.planned_error)))
+    searchable = [(record.external_id, parsed_cv) for record, parsed_cv in candidates
                   if record.corpus_id == run.corpus_id and record.is_searchable(run.finishes_at)]
-    if not searchable:
-        return replace(run, outcome=RunOutcome("failed", error=dict(CORPUS_EMPTY_ERROR)))
     ranking = rank_candidates(run.position_metadata, searchable, run.top_n, now=run.created_at)
     return replace(run, outcome=RunOutcome("completed", results=tuple(ranking)))
 
@@ -213,9 +248,10 @@ def results_page(run: SearchRun, now: float, *, cursor: str | None = None,
 
 
 def completion_event(run: SearchRun) -> dict[str, Any]:
-    """The provisional `cvdeepsearch.completed` webhook body (HOOK-7); completed runs only."""
-    if run.outcome is None or run.outcome.status != "completed":
-        raise ValueError(f"run {run.id} has not completed; no completion event")
+    """The provisional `cvdeepsearch.completed` webhook body (HOOK-7), for a run that
+    completes (known at trigger time, so it can be queued then, due at `finishes_at`)."""
+    if not run.will_complete:
+        raise ValueError(f"run {run.id} ends failed; no completion event")
     return {
         "event": "cvdeepsearch.completed",
         "id": run.id,

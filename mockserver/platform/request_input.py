@@ -62,6 +62,47 @@ def field_path(parts: list) -> str:
     return out
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def describe(kind: Any, fallback: str) -> str:
+    """A message built from the schema's constraint, never quoting the submitted value
+    (which may be a whole batch of CVs: PII must not be echoed back)."""
+    name = type(kind).__name__
+    limit = getattr(kind, "limit", None)
+    texts = {
+        "MaxItems": lambda: f"At most {_plural(limit, 'item')}.",
+        "MinItems": lambda: f"At least {_plural(limit, 'item')}.",
+        "MaxLength": lambda: f"At most {_plural(limit, 'character')}.",
+        "MinLength": lambda: f"At least {_plural(limit, 'character')}.",
+        "MaxProperties": lambda: f"At most {_plural(limit, 'key')}.",
+        "MinProperties": lambda: f"At least {_plural(limit, 'key')}.",
+        "Maximum": lambda: f"Must be at most {limit}.",
+        "Minimum": lambda: f"Must be at least {limit}.",
+        "ExclusiveMaximum": lambda: f"Must be less than {limit}.",
+        "ExclusiveMinimum": lambda: f"Must be greater than {limit}.",
+        "MultipleOf": lambda: f"Must be a multiple of {getattr(kind, 'multiple_of', limit)}.",
+        "Type": lambda: "Must be of type " + " or ".join(t for t in getattr(kind, "types", []) if t) + ".",
+        "Enum": lambda: "Must be one of: " + ", ".join(json.dumps(o) for o in getattr(kind, "options", [])) + ".",
+        "Constant": lambda: f"Must be {json.dumps(getattr(kind, 'expected_value', None))}.",
+        "Pattern": lambda: f"Must match the pattern {getattr(kind, 'pattern', '')}.",
+        "Format": lambda: f"Must be a valid {getattr(kind, 'format', 'value')}.",
+        "UniqueItems": lambda: "Items must be distinct.",
+        "OneOfNotValid": lambda: "Does not match any of the allowed shapes.",
+        "OneOfMultipleValid": lambda: "Matches more than one of the allowed shapes.",
+        "AnyOf": lambda: "Does not match any of the allowed shapes.",
+        "PropertyNames": lambda: "Contains a key that is not allowed.",
+        "FalseSchema": lambda: "Not allowed.",
+    }
+    try:
+        if name in texts:
+            return texts[name]()
+    except (TypeError, ValueError):
+        pass
+    return fallback if len(fallback) <= 120 else fallback[:117] + "..."
+
+
 def _errors(validator, instance: Any, prefix: list) -> list[tuple[list, str, str]]:
     """(path, message, failing keyword) for every violation."""
     found = []
@@ -75,7 +116,7 @@ def _errors(validator, instance: Any, prefix: list) -> list[tuple[list, str, str
             for extra in kind.unexpected:
                 found.append((path + [extra], "Unknown field.", "additionalProperties"))
         else:
-            found.append((path, err.message, name[:1].lower() + name[1:]))
+            found.append((path, describe(kind, "Invalid value."), name[:1].lower() + name[1:]))
     return found
 
 
