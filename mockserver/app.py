@@ -114,11 +114,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     platform.extras["scheduler"] = scheduler
     platform.webhooks.subscribe(scheduler.poke)
     extra_control: list[Route] = []
+    extra_public: list[Route] = []
     for module in load_modules():
         platform.handlers.update(getattr(module, "HANDLERS", {}))
         platform.body_limits.update(getattr(module, "BODY_LIMITS", {}))
         if hasattr(module, "control_routes"):
             extra_control.extend(module.control_routes(platform))
+        if hasattr(module, "candidate_routes"):
+            extra_public.extend(module.candidate_routes(platform))
         if hasattr(module, "startup"):
             module.startup(platform)
 
@@ -139,7 +142,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         return Response(spec_json, media_type="application/json")
 
     routes = [Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
-              Route("/openapi.json", openapi_json, methods=["GET"])]
+              Route("/openapi.json", openapi_json, methods=["GET"])] + extra_public
     if settings.control:
         routes += build_control_routes(platform, scheduler, reload_hook, extra_control)
 

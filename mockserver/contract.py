@@ -224,8 +224,9 @@ class Contract:
         return op
 
     # -- routing -------------------------------------------------------------------------
-    def match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], bool]:
-        """(operation, path params, path_known). ``path_known`` with no operation → 405."""
+    def match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
+        """(operation, path params, methods of the matching path). A known path with no
+        operation for ``method`` → 405 with those methods in ``Allow``."""
         for regex, _template, by_method in self._routes:
             m = regex.match(path)
             if m:
@@ -233,9 +234,9 @@ class Contract:
                 if op is None and method == "HEAD":
                     op = by_method.get("GET")
                 if op is None:
-                    return None, {}, True
-                return op, dict(zip(op.path_param_names, m.groups())), True
-        return None, {}, False
+                    return None, {}, sorted(by_method)
+                return op, dict(zip(op.path_param_names, m.groups())), sorted(by_method)
+        return None, {}, []
 
     def operation_list(self) -> list[tuple[str, str, str, str]]:
         """(method, path, operationId, summary) for every operation, in contract order."""

@@ -59,6 +59,10 @@ MESSAGES: dict[str, str] = {
     "MISSING_CORPUS_ID": "corpus_id is mandatory and fail-closed.",
     "BATCH_TOO_LARGE": "At most 500 candidates per request. Split the batch.",
     "PAYLOAD_TOO_LARGE": "Request body over the ~10 MB per-request limit. Split into smaller batches.",
+    # Interview
+    "FORBIDDEN": "This persona belongs to another client.",
+    "RESULT_NOT_READY": "The session has no result yet. Poll the session until it is completed.",
+    "NO_RESULT": "The session ended without this result. Re-invite the candidate from the console.",
 }
 
 

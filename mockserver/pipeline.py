@@ -74,10 +74,13 @@ class Pipeline:
         started = time.perf_counter()
         now = platform.clock.now()
         rid = new_request_id(now)
-        op, path_values, known = platform.contract.match(request.method, request.url.path)
+        op, path_values, allowed = platform.contract.match(request.method, request.url.path)
         ctx: Ctx | None = None
         if op is None:
-            err = ApiError(405, "METHOD_NOT_ALLOWED") if known else ApiError(404, "NOT_FOUND", "No such endpoint.")
+            if allowed:
+                err = ApiError(405, "METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(allowed)})
+            else:
+                err = ApiError(404, "NOT_FOUND", "No such endpoint.")
             reply = error_reply(err, platform, rid)
         else:
             ctx = Ctx(platform=platform, request=request, op=op, request_id=rid, now=now)

@@ -1,7 +1,8 @@
 """Runs outbound work (webhook attempts) when the virtual clock reaches it.
 
 Everything else in the mock is derived from time at read, so webhooks are the only timed
-work. In real and scaled modes a background task sleeps until the next due attempt (in
+work; modules whose callbacks depend on time alone (an interview timing out) register a
+tick hook (`platform.extras["tick_hooks"]`, called with the virtual now) that queues them. In real and scaled modes a background task sleeps until the next due attempt (in
 real seconds); in manual mode the control API's clock moves call `run_due` directly, so a
 test that advances the clock sees the deliveries done when the call returns.
 """
@@ -26,10 +27,16 @@ class Scheduler:
         """Something new may be due earlier than planned (an enqueue or a clock jump)."""
         self._wake.set()
 
+    def tick(self) -> None:
+        now = self.platform.clock.now()
+        for hook in self.platform.extras.get("tick_hooks", []):
+            hook(now)
+
     async def run_due(self, max_rounds: int = 50) -> int:
         engine = self.platform.webhooks
         if engine is None:
             return 0
+        self.tick()
         done = 0
         for _ in range(max_rounds):
             due = engine.next_due()

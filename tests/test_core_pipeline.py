@@ -257,7 +257,9 @@ def test_rate_limit_is_per_client_and_applies_after_auth(toy):
 
 def test_unknown_route_and_wrong_method_use_the_envelope(toy):
     assert_envelope(toy.get("/api/v1/nothing-here", headers=h()), 404, "NOT_FOUND")
-    assert_envelope(toy.delete("/api/v1/toy/items", headers=h()), 405, "METHOD_NOT_ALLOWED")
+    r = toy.delete("/api/v1/toy/items", headers=h())
+    assert_envelope(r, 405, "METHOD_NOT_ALLOWED")
+    assert r.headers["Allow"] == "POST"
 
 
 def test_contract_served_as_yaml_and_json(toy):

@@ -17,6 +17,12 @@ Time-derived transitions (expiry, timeout) are applied by ``settle`` whenever a 
 read, so a manual clock needs no background work. Opening the link and consenting do not
 change the public status (the candidate is still pre-interview); in ``explicit`` consent mode
 ``start`` is refused until consent was given. Reloads/reconnects while live are tolerated.
+
+The candidate-side transitions come in two forms: ``open_link`` / ``give_consent`` / ``start``
+take the candidate's token and check it against the stored hash; ``mark_opened`` /
+``mark_consented`` / ``go_live`` apply the same rules without a token, for a scenario-planned
+candidate (``interview_plan``) whose session the platform drives itself. ``plan`` holds that
+plan (opaque here), ``callback_round`` which invite round's completion callback was queued.
 """
 
 from __future__ import annotations
@@ -118,6 +124,10 @@ class Session:
     has_transcript: bool = False
     duration_seconds: float | None = None
     invite_count: int = 1
+    role_name: str = ""
+    language: str = "en"
+    plan: Any = None
+    callback_round: int = 0
 
     @property
     def has_result(self) -> bool:
@@ -129,8 +139,11 @@ def create_session(*, session_id: str, client_id: str, persona_id: str, consent_
                    token_hash: str, now: float, expires_in: int = DEFAULT_EXPIRES_IN,
                    candidate_ref: str | None = None, project: str | None = None,
                    metadata: dict[str, Any] | None = None, tags: Iterable[str] | None = None,
-                   webhook_url: str | None = None) -> Session:
-    """A new ``initiated`` session whose token expires ``expires_in`` seconds from ``now``."""
+                   webhook_url: str | None = None, role_name: str = "", language: str = "en",
+                   plan: Any = None) -> Session:
+    """A new ``initiated`` session whose token expires ``expires_in`` seconds from ``now``.
+    ``role_name`` / ``language`` are the persona's (transcripts follow them); ``plan`` is a
+    scenario-planned candidate, if any."""
     if consent_mode not in CONSENT_MODES:
         raise ValueError(f"consent_mode must be one of {CONSENT_MODES}, not {consent_mode!r}")
     if not (MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN):
@@ -140,6 +153,7 @@ def create_session(*, session_id: str, client_id: str, persona_id: str, consent_
         token_hash=token_hash, created_at=now, expires_in=int(expires_in),
         expires_at=now + expires_in, candidate_ref=candidate_ref, project=project,
         metadata=dict(metadata or {}), tags=tuple(tags or ()), webhook_url=webhook_url,
+        role_name=role_name, language=language, plan=plan,
     )
 
 
@@ -171,10 +185,15 @@ def count_live(sessions: Iterable[Session], now: float) -> int:
 
 
 # -- candidate-side transitions -----------------------------------------------------------
-def _admit(session: Session, token: str, now: float) -> Session:
-    """Settle, check the token, and refuse a link that can no longer start anything."""
+def verify_token(session: Session, token: str) -> Session:
+    """Refuse a token that is not this session's (only its hash is compared)."""
     if not token_matches(token, session.token_hash):
         raise InterviewRefused(INVALID_TOKEN)
+    return session
+
+
+def admissible(session: Session, now: float) -> Session:
+    """Settle, and refuse a link that can no longer start anything (expired or ended)."""
     current = settle(session, now)
     if current.status == STATUS_FAILED and current.error_code == LINK_EXPIRED:
         raise InterviewRefused(LINK_EXPIRED)
@@ -183,32 +202,32 @@ def _admit(session: Session, token: str, now: float) -> Session:
     return current
 
 
-def open_link(session: Session, token: str, now: float) -> Session:
+def mark_opened(session: Session, now: float) -> Session:
     """The candidate opens the link. First open is recorded; reloads while live change nothing."""
-    current = _admit(session, token, now)
+    current = admissible(session, now)
     if current.status == STATUS_INITIATED and current.opened_at is None:
         return replace(current, opened_at=now)
     return current
 
 
-def give_consent(session: Session, token: str, now: float) -> Session:
+def mark_consented(session: Session, now: float) -> Session:
     """The candidate accepts the consent gate (``explicit`` mode; a no-op in ``integrator`` mode)."""
-    current = open_link(session, token, now)
+    current = mark_opened(session, now)
     if (current.consent_mode == CONSENT_EXPLICIT and current.status == STATUS_INITIATED
             and current.consent_given_at is None):
         return replace(current, consent_given_at=now)
     return current
 
 
-def start(session: Session, token: str, now: float, *, live_sessions: int,
-          max_concurrent: int | None, max_interview_seconds: int = MAX_INTERVIEW_SECONDS) -> Session:
+def go_live(session: Session, now: float, *, live_sessions: int, max_concurrent: int | None,
+            max_interview_seconds: int = MAX_INTERVIEW_SECONDS) -> Session:
     """The candidate starts the live interview.
 
     ``live_sessions`` is how many of the client's other sessions are live at ``now``;
     ``max_concurrent`` the client's cap (None = no cap). A reconnect to an interview that is
     already live is tolerated and changes nothing (it already holds its slot).
     """
-    current = open_link(session, token, now)
+    current = mark_opened(session, now)
     if current.status == STATUS_IN_PROGRESS:
         return current
     if current.consent_mode == CONSENT_EXPLICIT and current.consent_given_at is None:
@@ -220,6 +239,23 @@ def start(session: Session, token: str, now: float, *, live_sessions: int,
     return replace(current, status=STATUS_IN_PROGRESS, started_at=now,
                    deadline_at=now + max_interview_seconds,
                    max_duration_seconds=int(max_interview_seconds))
+
+
+def open_link(session: Session, token: str, now: float) -> Session:
+    """``mark_opened`` for the holder of the link's token."""
+    return mark_opened(verify_token(session, token), now)
+
+
+def give_consent(session: Session, token: str, now: float) -> Session:
+    """``mark_consented`` for the holder of the link's token."""
+    return mark_consented(verify_token(session, token), now)
+
+
+def start(session: Session, token: str, now: float, *, live_sessions: int,
+          max_concurrent: int | None, max_interview_seconds: int = MAX_INTERVIEW_SECONDS) -> Session:
+    """``go_live`` for the holder of the link's token."""
+    return go_live(verify_token(session, token), now, live_sessions=live_sessions,
+                   max_concurrent=max_concurrent, max_interview_seconds=max_interview_seconds)
 
 
 def _live(session: Session, now: float) -> Session:
@@ -265,10 +301,10 @@ def can_reinvite(session: Session, now: float) -> bool:
     return current.status in TERMINAL_STATUSES and not current.has_result
 
 
-def reinvite(session: Session, now: float, token_hash: str) -> Session:
+def reinvite(session: Session, now: float, token_hash: str, *, plan: Any = None) -> Session:
     """Re-invite after an end without a result (INTV-9): back to ``initiated`` with a fresh
     token (its hash given here), a new expiry, the failure cleared; persona, candidate_ref,
-    project, tags and metadata kept."""
+    project, tags and metadata kept. ``plan`` replaces any scenario plan (None: none)."""
     current = settle(session, now)
     if current.status not in TERMINAL_STATUSES or current.has_result:
         raise InterviewRefused(NOT_REINVITABLE)
@@ -276,7 +312,7 @@ def reinvite(session: Session, now: float, token_hash: str) -> Session:
                    expires_at=now + current.expires_in, opened_at=None, consent_given_at=None,
                    started_at=None, deadline_at=None, max_duration_seconds=None, ended_at=None,
                    error_code=None, has_recording=False, has_transcript=False,
-                   duration_seconds=None, invite_count=current.invite_count + 1)
+                   duration_seconds=None, invite_count=current.invite_count + 1, plan=plan)
 
 
 # -- result availability (recording / transcript reads) -----------------------------------

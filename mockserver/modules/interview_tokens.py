@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
@@ -32,17 +33,38 @@ def token_matches(token: str, token_hash: str) -> bool:
     return hmac.compare_digest(hash_token(token), token_hash)
 
 
-def candidate_link(base_url: str | None, token: str) -> str:
-    """``<base>/#t=<token>``; ``base_url`` None or empty → the documented host.
+def is_loopback_host(host: str | None) -> bool:
+    """``localhost`` or a loopback IP literal (127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
-    The base must be an ``https://`` URL without a fragment of its own (the contract's
-    ``candidate_link`` pattern requires it).
+
+def check_candidate_base_url(base_url: str | None) -> str:
+    """The base without trailing slashes, or ``ValueError``.
+
+    The platform's links are ``https://``; for local click-through against the mock's own
+    candidate page an ``http://`` base is accepted when its host is loopback (the contract's
+    ``candidate_link`` pattern allows exactly these two forms). No query, no fragment.
     """
     base = (base_url or DEFAULT_CANDIDATE_BASE_URL).rstrip("/")
     parts = urlsplit(base)
-    if parts.scheme != "https" or not parts.netloc or "#" in base:
-        raise ValueError(f"candidate base URL must be an https:// URL without a fragment, not {base!r}")
-    return f"{base}/{FRAGMENT_PREFIX}{token}"
+    secure = parts.scheme == "https"
+    local = parts.scheme == "http" and is_loopback_host(parts.hostname)
+    if not (secure or local) or not parts.netloc or "#" in base or "?" in base:
+        raise ValueError("candidate base URL must be an https:// URL (or http:// on a loopback "
+                         f"host) without a query or fragment, not {base!r}")
+    return base
+
+
+def candidate_link(base_url: str | None, token: str) -> str:
+    """``<base>/#t=<token>``; ``base_url`` None or empty → the documented host."""
+    return f"{check_candidate_base_url(base_url)}/{FRAGMENT_PREFIX}{token}"
 
 
 def token_from_link(link: str) -> str:
