@@ -2,9 +2,10 @@
 
 The gate runs in the documented order: the extension/MIME check (`INVALID_INPUT` with
 `details.fields.cv_file`, DOCX included), then the magic-byte check (`INVALID_FILE_CONTENT`
-when the bytes do not start with `%PDF-`). The 5 MB cap is enforced by the caller while it
-streams the upload (`MAX_CV_BYTES`, `cv_file_too_large()`), so an oversized body is never
-buffered whole.
+when the bytes do not start with `%PDF-`). `pdf_upload_problems` and `has_pdf_magic` are the
+two steps apart, for a caller that reports the name/MIME problems together with other field
+errors; `check_pdf_upload` runs both. The 5 MB cap (`MAX_CV_BYTES`) is enforced by the request
+pipeline while it streams the upload, so an oversized body is never buffered whole.
 
 Decision where the docs are silent: a part sent without a Content-Type, or with the generic
 `application/octet-stream`, is judged by its extension and bytes alone (curl and several HTTP
@@ -31,29 +32,43 @@ MAX_PAGES_READ = 50
 CV_FIELD = "cv_file"
 MSG_NOT_PDF_EXTENSION = "must be a PDF file with a .pdf extension (DOCX and other formats are not supported)"
 MSG_NOT_PDF_MIME = "must be sent as application/pdf (got {mime})"
-MSG_TOO_LARGE = f"must be at most {MAX_CV_BYTES // (1024 * 1024)} MB"
 MSG_BAD_MAGIC = "The uploaded cv_file does not begin with a valid PDF header (%PDF-)."
 
-_quiet_pypdf = logging.getLogger("pypdf")
+
+# pypdf warns about every damaged or odd file it reads; an upload's flaws are not the mock's
+# problems, so only its errors reach the log. Set once (pypdf's modules log under "pypdf.*"),
+# not switched around each call, so extractions running in several threads stay correct.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-def check_pdf_upload(filename: str | None, content_type: str | None, head_bytes: bytes) -> None:
-    """Raise the documented 400 when the upload is not a PDF; return None when it passes."""
+def pdf_upload_problems(filename: str | None, content_type: str | None) -> list[str]:
+    """The `cv_file` messages for a name or MIME type that is not a PDF's; [] when both pass."""
     problems: list[str] = []
     if not (filename or "").strip().lower().endswith(PDF_EXTENSION):
         problems.append(MSG_NOT_PDF_EXTENSION)
     mime = _media_type(content_type)
     if mime not in PDF_MIME_TYPES and mime not in UNSPECIFIED_MIME_TYPES:
         problems.append(MSG_NOT_PDF_MIME.format(mime=mime))
+    return problems
+
+
+def has_pdf_magic(head_bytes: bytes) -> bool:
+    """Whether the upload's first bytes are the PDF header `%PDF-`."""
+    return head_bytes.startswith(PDF_MAGIC)
+
+
+def invalid_file_content() -> ApiError:
+    """The documented error for bytes that are not a PDF's."""
+    return ApiError(400, "INVALID_FILE_CONTENT", MSG_BAD_MAGIC)
+
+
+def check_pdf_upload(filename: str | None, content_type: str | None, head_bytes: bytes) -> None:
+    """Raise the documented 400 when the upload is not a PDF; return None when it passes."""
+    problems = pdf_upload_problems(filename, content_type)
     if problems:
         raise ApiError(400, "INVALID_INPUT", details={"fields": {CV_FIELD: problems}})
-    if not head_bytes.startswith(PDF_MAGIC):
-        raise ApiError(400, "INVALID_FILE_CONTENT", MSG_BAD_MAGIC)
-
-
-def cv_file_too_large() -> ApiError:
-    """The error for an upload past `MAX_CV_BYTES` (raised by the streaming reader)."""
-    return ApiError(400, "INVALID_INPUT", details={"fields": {CV_FIELD: [MSG_TOO_LARGE]}})
+    if not has_pdf_magic(head_bytes):
+        raise invalid_file_content()
 
 
 def extract_pdf_text(fileobj: BinaryIO | bytes) -> str:
@@ -63,14 +78,10 @@ def extract_pdf_text(fileobj: BinaryIO | bytes) -> str:
     exception, so the caller can turn it into a failed match instead of a 500.
     """
     stream = io.BytesIO(fileobj) if isinstance(fileobj, (bytes, bytearray)) else fileobj
-    previous_level = _quiet_pypdf.level
-    _quiet_pypdf.setLevel(logging.ERROR)
     try:
         return _read_text(stream)
     except Exception:  # noqa: BLE001 — pypdf raises many types on damaged files; all mean "no text"
         return ""
-    finally:
-        _quiet_pypdf.setLevel(previous_level)
 
 
 def _read_text(stream: BinaryIO) -> str:
