@@ -350,3 +350,26 @@ def test_retry_waits_are_1s_then_4s_with_at_most_ten_percent_jitter_and_no_fourt
 
 def test_jitter_varies_between_deliveries():
     assert len({round(jitter(f"whd_{n}", 1), 6) for n in range(50)}) > 40
+
+
+# -- connecting to the checked address (HOOK-2) ---------------------------------------------
+def test_a_name_is_delivered_to_the_address_admission_checked_keeping_its_host(receiver, clock):
+    from mockserver.webhooks.admission import StaticResolver
+    resolver = StaticResolver({"hooks.example.test": ["127.0.0.1"]})
+    engine = WebhookEngine(clock, resolver=resolver, allow_local=True, secret_for=Secrets())
+    url = f"http://hooks.example.test:{receiver.port}/hook"
+    delivery_id = enqueue(engine, url)
+    run(engine.drain())
+    [request] = receiver.requests
+    assert request.header("Host") == f"hooks.example.test:{receiver.port}"
+    log = engine.delivery(delivery_id)
+    assert log["state"] == "delivered" and log["attempts"][0]["url"] == url
+
+
+def test_pinning_keeps_literal_addresses_and_sets_sni_for_https():
+    from mockserver.webhooks.transport import pin_to_address
+    same = pin_to_address("https://127.0.0.1:9/x", {"A": "1"}, ["127.0.0.1"])
+    assert same == ("https://127.0.0.1:9/x", {"A": "1"}, {})
+    url, headers, ext = pin_to_address("https://hooks.example.test/cb?q=1", {}, ["93.184.215.14"])
+    assert url == "https://93.184.215.14/cb?q=1"
+    assert headers["Host"] == "hooks.example.test" and ext == {"sni_hostname": "hooks.example.test"}

@@ -196,10 +196,15 @@ async def _capped_stream(request: Request, limit: BodyLimit) -> AsyncIterator[by
         yield chunk
 
 
+def _size_text(n: int) -> str:
+    mb = n / (1024 * 1024)
+    return f"{mb:g} MB" if mb >= 1 and mb == round(mb, 2) else f"{n} bytes"
+
+
 def _too_large(limit: BodyLimit) -> ApiError:
     name = limit.file_field or limit.field
     return ApiError(limit.status, limit.code,
-                    details={"fields": {name: [f"Larger than the {limit.max_bytes} byte limit."]}}
+                    details={"fields": {name: [f"Must be at most {_size_text(limit.max_bytes)}."]}}
                     if limit.status == 400 else {"maxBytes": limit.max_bytes})
 
 

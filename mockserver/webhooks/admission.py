@@ -122,39 +122,47 @@ def check_webhook_url(url: str, *, resolver: Resolver | None = None, allow_local
 def inspect_webhook_url(url: str, *, resolver: Resolver | None = None,
                         allow_local: bool = False) -> Refusal | None:
     """None when ``url`` may receive a webhook now, else the ``Refusal``."""
+    return admit_addresses(url, resolver=resolver, allow_local=allow_local)[0]
+
+
+def admit_addresses(url: str, *, resolver: Resolver | None = None,
+                    allow_local: bool = False) -> tuple[Refusal | None, list[str]]:
+    """The admission verdict and the addresses it was made on (the ones a delivery must
+    connect to, so nothing can rebind the name between the check and the connection)."""
     parsed = _parse(url)
     if parsed is None:
-        return Refusal("INVALID_INPUT", MSG_NOT_A_URL)
+        return Refusal("INVALID_INPUT", MSG_NOT_A_URL), []
     scheme, host, deliverable = parsed
     if scheme != "https" and not (scheme == "http" and allow_local):
-        return Refusal("INSECURE_WEBHOOK_URL", MSG_INSECURE)
+        return Refusal("INSECURE_WEBHOOK_URL", MSG_INSECURE), []
     try:
         literal = parse_ip_host(host)
     except NotAnAddress:
-        return Refusal("INVALID_INPUT", MSG_NOT_A_URL)
+        return Refusal("INVALID_INPUT", MSG_NOT_A_URL), []
     if not deliverable:
         if literal is not None and is_forbidden(literal):
-            return Refusal("PRIVATE_WEBHOOK_URL", MSG_PRIVATE)
-        return Refusal("INVALID_INPUT", MSG_NOT_A_URL)
+            return Refusal("PRIVATE_WEBHOOK_URL", MSG_PRIVATE), []
+        return Refusal("INVALID_INPUT", MSG_NOT_A_URL), []
     addresses: list[IpAddress | None]
     if literal is not None:
         addresses = [literal]
     elif is_loopback_name(host):
         addresses = [IPv4Address("127.0.0.1")]
     elif not _is_hostname(host):
-        return Refusal("INVALID_INPUT", MSG_NOT_A_URL)
+        return Refusal("INVALID_INPUT", MSG_NOT_A_URL), []
     else:
         answers = _resolve(resolver or system_resolver, host)
         if not answers:
-            return Refusal("INVALID_INPUT", MSG_UNRESOLVABLE, transient=True)
+            return Refusal("INVALID_INPUT", MSG_UNRESOLVABLE, transient=True), []
         addresses = [parse_resolved(answer) for answer in answers]
+    checked = [str(a) for a in addresses if a is not None]
     if allow_local and all(a is not None and is_loopback(a) for a in addresses):
-        return None
+        return None, checked
     if scheme != "https":
-        return Refusal("INSECURE_WEBHOOK_URL", MSG_INSECURE)
+        return Refusal("INSECURE_WEBHOOK_URL", MSG_INSECURE), []
     if any(a is None or is_forbidden(a) for a in addresses):
-        return Refusal("PRIVATE_WEBHOOK_URL", MSG_PRIVATE)
-    return None
+        return Refusal("PRIVATE_WEBHOOK_URL", MSG_PRIVATE), []
+    return None, checked
 
 
 def _parse(url: object) -> tuple[str, str, bool] | None:

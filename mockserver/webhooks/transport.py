@@ -20,7 +20,7 @@ from typing import Callable, Protocol
 
 import httpx
 
-from .admission import Resolver, inspect_webhook_url
+from .admission import Resolver, admit_addresses
 from .policy import ERROR_CONNECT, ERROR_DNS, ERROR_NETWORK, ERROR_TIMEOUT, ERROR_URL_REFUSED
 
 EXCERPT_BYTES = 1024
@@ -63,16 +63,18 @@ class HttpxTransport:
 
     async def deliver(self, url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
         started = time.perf_counter()
-        refusal = await asyncio.to_thread(
-            inspect_webhook_url, url, resolver=self.resolver, allow_local=self.allow_local)
+        refusal, addresses = await asyncio.to_thread(
+            admit_addresses, url, resolver=self.resolver, allow_local=self.allow_local)
         if refusal is not None:
             error = ERROR_DNS if refusal.transient else ERROR_URL_REFUSED
             return AttemptResult(None, error, None, _elapsed_ms(started),
                                  error_detail=f"{refusal.code}: {refusal.reason}")
         try:
+            target, headers, extensions = pin_to_address(url, headers, addresses)
             async with self.client_factory(follow_redirects=False, trust_env=False,
                                            timeout=self.timeout, verify=self.verify_tls) as client:
-                async with client.stream("POST", url, headers=headers, content=body) as response:
+                async with client.stream("POST", target, headers=headers, content=body,
+                                         extensions=extensions) as response:
                     excerpt = await _read_excerpt(response)
                     return AttemptResult(response.status_code, None, excerpt, _elapsed_ms(started))
         except httpx.InvalidURL as exc:
@@ -85,6 +87,22 @@ class HttpxTransport:
             return _failure(ERROR_CONNECT, exc, started)
         except httpx.TransportError as exc:
             return _failure(ERROR_NETWORK, exc, started)
+
+
+def pin_to_address(url: str, headers: dict[str, str], addresses: list[str]):
+    """Connect to the address admission checked, not to whatever the name resolves to a
+    moment later (HOOK-2, DNS rebinding). The request keeps its ``Host`` header, and TLS
+    its server name (SNI), so the receiver sees the URL it registered."""
+    parsed = httpx.URL(url)
+    host = parsed.host
+    if not addresses or host in addresses:
+        return url, headers, {}
+    address = addresses[0]
+    pinned = parsed.copy_with(host=address)
+    headers = dict(headers)
+    headers["Host"] = parsed.netloc.decode("ascii")
+    extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+    return str(pinned), headers, extensions
 
 
 async def _read_excerpt(response: httpx.Response) -> str | None:
