@@ -246,3 +246,9 @@ def test_a_name_that_stops_resolving_is_retried_like_a_network_error():
     log = engine.delivery(delivery_id)
     assert [(a["error"], a["outcome"]) for a in log["attempts"]] == [("dns_unresolvable", "retry"), (None, "delivered")]
     assert len(http.requests) == 1 and log["state"] == "delivered"
+
+
+def test_plain_http_to_an_unresolvable_name_is_insecure_even_with_allow_local():
+    from mockserver.webhooks.admission import inspect_webhook_url
+    refusal = inspect_webhook_url("http://hooks.example.com/x", resolver=lambda host: [], allow_local=True)
+    assert refusal is not None and refusal.code == "INSECURE_WEBHOOK_URL" and not refusal.transient

@@ -153,6 +153,8 @@ def admit_addresses(url: str, *, resolver: Resolver | None = None,
     else:
         answers = _resolve(resolver or system_resolver, host)
         if not answers:
+            if scheme != "https":  # plain http is only for receivers shown to be local
+                return Refusal("INSECURE_WEBHOOK_URL", MSG_INSECURE), []
             return Refusal("INVALID_INPUT", MSG_UNRESOLVABLE, transient=True), []
         addresses = [parse_resolved(answer) for answer in answers]
     checked = [str(a) for a in addresses if a is not None]
