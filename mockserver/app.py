@@ -7,12 +7,11 @@ import contextlib
 import json
 import logging
 from functools import lru_cache
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, Router
+from starlette.routing import Route
 
 from .clock import Clock, parse_iso
 from .config import Settings

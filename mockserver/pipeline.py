@@ -22,7 +22,7 @@ from .errors import ApiError, envelope
 from .platform.auth import authenticate, authorise
 from .platform.context import Ctx, Platform, Reply
 from .platform.ids import request_id as new_request_id
-from .platform.request_input import RequestInput, parse_params, read_body
+from .platform.request_input import parse_params, read_body
 from .platform.throttle import check_submit_rate
 from .scenarios import Facts
 

@@ -4,29 +4,18 @@ small request builders for the in-process HTTP tests."""
 
 from __future__ import annotations
 
-import copy
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from tests.support import contract_document
 from jsonschema import Draft202012Validator
 
-SPEC_PARTS = Path(__file__).resolve().parent.parent / "spec_parts"
-BASE_PATH = SPEC_PARTS / "00-base.yaml"
-FRAGMENT_PATH = SPEC_PARTS / "40-cvdeepsearch.yaml"
 
 
 @lru_cache(maxsize=1)
 def merged_spec() -> dict[str, Any]:
-    spec = yaml.safe_load(BASE_PATH.read_text())
-    fragment = yaml.safe_load(FRAGMENT_PATH.read_text())
-    spec = copy.deepcopy(spec)
-    spec["paths"].update(fragment.get("paths", {}))
-    for section, entries in fragment.get("components", {}).items():
-        spec["components"].setdefault(section, {}).update(entries)
-    spec.setdefault("webhooks", {}).update(fragment.get("webhooks", {}))
-    return spec
+    """The contract (openapi.yaml)."""
+    return contract_document()
 
 
 def validator_for(schema: dict[str, Any]) -> Draft202012Validator:

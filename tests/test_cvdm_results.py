@@ -1,7 +1,7 @@
 """CV DeepMatch results (parsed CV + match score) and their fit with the contract fragment.
 
 Results are derived from real PDFs (fpdf2 → pypdf) so the whole chain is exercised; bodies
-assembled from these functions are validated against `spec_parts/30-cvdeepmatch.yaml`
+assembled from these functions are validated against openapi.yaml
 merged with the base fragment.
 """
 
@@ -10,10 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
@@ -22,9 +20,9 @@ from mockserver.modules.cvdm_config import DOCS_MINIMAL_CONFIG, validate_positio
 from mockserver.modules.cvdm_results import (
     CV_PARSE_FAILED_MESSAGE, match_cv, parse_cv_text, score_match,
 )
+from tests.support import contract_document
 from tests.support.pdf_fixtures import make_blank_pdf, make_cv_pdf
 
-SPEC_PARTS = Path(__file__).resolve().parent.parent / "spec_parts"
 JD = "Senior backend engineer with 5+ years of Node.js, TypeScript and PostgreSQL."
 YEAR = 2026
 
@@ -205,14 +203,7 @@ def test_a_cv_without_extractable_text_fails_with_cv_parse_failed():
 
 @pytest.fixture(scope="module")
 def spec() -> dict:
-    merged = yaml.safe_load((SPEC_PARTS / "00-base.yaml").read_text())
-    fragment = yaml.safe_load((SPEC_PARTS / "30-cvdeepmatch.yaml").read_text())
-    merged["paths"].update(fragment["paths"])
-    for section, entries in fragment["components"].items():
-        assert not set(entries) & set(merged["components"].get(section, {})), "component name clash"
-        merged["components"].setdefault(section, {}).update(entries)
-    merged.setdefault("webhooks", {}).update(fragment.get("webhooks", {}))
-    return json.loads(json.dumps(merged))
+    return json.loads(json.dumps(contract_document()))
 
 
 def validator(spec: dict, schema: dict) -> Draft202012Validator:

@@ -1,6 +1,6 @@
 """CV DeepSearch ingestion rules (CVDS-1..5): hashing, corpus resolution, upserts,
 embedding timeline, candidate read views and paging — and that the bodies they build
-conform to spec_parts/40-cvdeepsearch.yaml."""
+conform to openapi.yaml."""
 
 from __future__ import annotations
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-import yaml
+from tests.support import contract_document
 
 from mockserver.modules.interview_prompts import (
     LANGUAGE_NAMES,
@@ -17,7 +16,6 @@ from mockserver.modules.interview_prompts import (
     resolve_system_prompt,
 )
 
-FRAGMENT = Path(__file__).resolve().parent.parent / "spec_parts" / "50-interview.yaml"
 
 NATIVE_INSTRUCTIONS = {
     "en": "Conduct the interview in English.",
@@ -30,8 +28,7 @@ NATIVE_INSTRUCTIONS = {
 
 
 def test_supported_languages_match_the_contract_language_enum():
-    fragment = yaml.safe_load(FRAGMENT.read_text())
-    enum = fragment["components"]["schemas"]["InterviewLanguage"]["enum"]
+    enum = contract_document()["components"]["schemas"]["InterviewLanguage"]["enum"]
     assert list(SUPPORTED_LANGUAGES) == enum
     assert set(LANGUAGE_NAMES) == set(SUPPORTED_LANGUAGES)
 

@@ -21,7 +21,7 @@ from mockserver.modules.speech_results import (
     score_percentage,
     speech_failure,
 )
-from tests.support import merged_contract
+from tests.support import contract_document
 from tests.support.audio_fixtures import distinct_audio_files
 
 SAMPLE_HASHES = [hashlib.sha256(f"recording-{index}".encode()).hexdigest() for index in range(120)]
@@ -44,7 +44,7 @@ def sample_results() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def contract() -> dict:
-    return merged_contract("20-speech.yaml")
+    return contract_document()
 
 
 def branch_validator(contract: dict, branch: str) -> jsonschema.Draft202012Validator:

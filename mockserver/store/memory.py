@@ -9,7 +9,7 @@ import copy
 import heapq
 import threading
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from .base import Claim
 
