@@ -74,7 +74,7 @@ class Pipeline:
         started = time.perf_counter()
         now = platform.clock.now()
         rid = new_request_id(now)
-        op, path_values, allowed = platform.contract.match(request.method, request.url.path)
+        op, path_values, allowed = platform.contract.match(request.method, request.scope["path"])
         ctx: Ctx | None = None
         if op is None:
             if allowed:
@@ -97,7 +97,7 @@ class Pipeline:
                 reply = self._check(op, reply, rid)
         response = self._render(reply, request.method)
         platform.journal.record({
-            "time": platform.clock.iso(now), "method": request.method, "path": request.url.path,
+            "time": platform.clock.iso(now), "method": request.method, "path": request.scope["path"],
             "status": reply.status, "operation": op.operation_id if op else None,
             "client": ctx.client.id if ctx and ctx.client else None,
             "key": ctx.key.masked() if ctx and ctx.key else None, "requestId": rid,

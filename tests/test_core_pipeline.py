@@ -273,3 +273,10 @@ def test_validation_messages_never_quote_the_submitted_value(toy):
     err = assert_envelope(r, 400, "INVALID_INPUT")
     assert secret not in r.text
     assert err["details"]["fields"]["name"] == ["Must be of type string."]
+
+
+def test_control_characters_in_a_path_id_reach_the_operation_not_a_route_404(toy):
+    # urlsplit drops \n from URLs; routing must use the raw ASGI path.
+    assert_envelope(toy.get("/api/v1/toy/items/%0A", headers=h()), 404, "NOT_FOUND")
+    r = toy.get("/api/v1/toy/items/%0A", headers=h())
+    assert r.json()["error"]["message"] != "No such endpoint."
