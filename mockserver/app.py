@@ -16,7 +16,7 @@ from starlette.routing import Route
 from .clock import Clock, parse_iso
 from .config import Settings
 from .contract import SPEC_PATH, Contract
-from .control import build_control_routes
+from .control import CONTROL_PREFIX, build_control_routes
 from .modules import load_modules
 from .pipeline import Pipeline
 from .platform.context import Platform
@@ -89,6 +89,27 @@ def _make_webhooks(platform: Platform, resolver):
                          timeout=platform.settings.webhook_timeout)
 
 
+def _prefix(path: str) -> str:
+    """The literal start of a route path (up to its first parameter)."""
+    return path.split("{", 1)[0]
+
+
+class MockApp(Starlette):
+    """The Starlette app with a front door: API paths go straight to the pipeline; only the
+    contract documents, the control API and module pages (`side_prefixes`) go through the
+    router. Lifespan and everything else is Starlette's."""
+
+    side_prefixes: tuple[str, ...] = ()
+    pipeline: Pipeline | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and self.pipeline is not None \
+                and not scope["path"].startswith(self.side_prefixes):
+            await self.pipeline(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, store=None,
                resolver=None, contract: Contract | None = None) -> Starlette:
     settings = settings or Settings()
@@ -154,8 +175,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             await scheduler.stop()
             platform.extras["persist_clock"]()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = MockApp(routes=routes, lifespan=lifespan)
     app.router.default = pipeline
+    app.pipeline = pipeline
+    app.side_prefixes = tuple(sorted({"/openapi.", CONTROL_PREFIX} | {_prefix(r.path) for r in extra_public}))
     app.state.platform = platform
     app.state.pipeline = pipeline
     return app

@@ -93,9 +93,22 @@ class Clock:
         return {"mode": self.mode, "scale": self.scale, "now": self.iso(), "epoch": self.now()}
 
 
+_ISO_PREFIX: tuple[int, str] = (-1, "")
+
+
 def iso(ts: float) -> str:
-    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    """ISO 8601 UTC with milliseconds; the per-second prefix is cached (hot path)."""
+    global _ISO_PREFIX
+    second = int(ts // 1)
+    micros = round((ts - second) * 1_000_000)  # as datetime.fromtimestamp rounds
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
+    millis = micros // 1000
+    cached_second, prefix = _ISO_PREFIX
+    if cached_second != second:
+        prefix = datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
+        _ISO_PREFIX = (second, prefix)
+    return f"{prefix}{millis:03d}Z"
 
 
 def parse_iso(text: str) -> float:

@@ -74,18 +74,21 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
     async def advance(request: Request) -> Response:
         body = await _body(request)
         seconds = float(body.get("seconds", 0))
-        clock.advance(seconds)
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        delivered = await scheduler.advance_to(clock.now() + seconds)
         platform.extras["persist_clock"]()
-        delivered = await scheduler.run_due()
         scheduler.poke()
         return _json(200, dict(clock.describe(), webhookAttempts=delivered))
 
     async def set_clock(request: Request) -> Response:
         body = await _body(request)
         target = body["time"]
-        clock.set(parse_iso(target) if isinstance(target, str) else float(target))
+        target = parse_iso(target) if isinstance(target, str) else float(target)
+        if target < clock.now():
+            raise ValueError("the clock only moves forward")
+        delivered = await scheduler.advance_to(target)
         platform.extras["persist_clock"]()
-        delivered = await scheduler.run_due()
         scheduler.poke()
         return _json(200, dict(clock.describe(), webhookAttempts=delivered))
 

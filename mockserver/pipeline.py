@@ -127,7 +127,7 @@ class Pipeline:
 
     async def _faults(self, ctx: Ctx) -> None:
         platform = self.platform
-        if not platform.scenarios.faults:
+        if not platform.scenarios.faults_for(ctx.op.operation_id):
             return
         facts = Facts(operation=ctx.op.operation_id, module=_MODULE_OF_TAG.get(ctx.op.tag, ""),
                       client=ctx.client.id if ctx.client else "", key=ctx.key.key if ctx.key else "",

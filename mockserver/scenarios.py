@@ -187,9 +187,21 @@ class Scenarios:
                 return dict(rule["then"], _rule=rule.get("name", ""))
         return None
 
+    def faults_for(self, operation: str) -> list[dict]:
+        """The faults that may apply to ``operation`` (those naming it, and those naming none)."""
+        index = self.__dict__.get("_fault_index")
+        if index is None:
+            index = {}
+            for fault in self.faults:
+                ops = fault["when"].get("operation")
+                for op in ([ops] if isinstance(ops, str) else ops or ["*"]):
+                    index.setdefault(op, []).append(fault)
+            self._fault_index = index
+        return index.get(operation, []) + index.get("*", [])
+
     def fault(self, facts: Facts, elapsed: float) -> dict | None:
         """The first active fault for ``facts``, ``elapsed`` virtual seconds after start."""
-        for fault in self.faults:
+        for fault in self.faults_for(facts.operation):
             window = fault.get("window", {})
             after = window.get("afterSeconds", 0)
             span = window.get("forSeconds")

@@ -22,10 +22,25 @@ class Scheduler:
         self.platform = platform
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # One runner at a time: a clock move waits for an attempt already under way, so
+        # the attempt's retry is planned from the time it was made, not from after the move.
+        self._running = asyncio.Lock()
 
     def poke(self) -> None:
-        """Something new may be due earlier than planned (an enqueue or a clock jump)."""
-        self._wake.set()
+        """Something new may be due earlier than planned (an enqueue or a clock jump).
+        Safe to call from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
 
     def tick(self) -> None:
         now = self.platform.clock.now()
@@ -33,6 +48,10 @@ class Scheduler:
             hook(now)
 
     async def run_due(self, max_rounds: int = 50) -> int:
+        async with self._running:
+            return await self._run_due(max_rounds)
+
+    async def _run_due(self, max_rounds: int) -> int:
         engine = self.platform.webhooks
         if engine is None:
             return 0
@@ -48,7 +67,27 @@ class Scheduler:
                 break
         return done
 
-    async def _loop(self) -> None:
+    async def advance_to(self, target: float, max_steps: int = 10000) -> int:
+        """Move the clock to ``target`` *through* every webhook attempt due on the way: each
+        is made at its own virtual time (so retries keep their 1 s / 4 s spacing and each
+        attempt is signed with its own time, HOOK-5/HOOK-8), then the clock lands on
+        ``target``. Returns the number of attempts made."""
+        clock, engine = self.platform.clock, self.platform.webhooks
+        made = 0
+        async with self._running:
+            for _ in range(max_steps):
+                self.tick()
+                due = engine.next_due() if engine is not None else None
+                if due is None or due > target:
+                    break
+                if due > clock.now():
+                    clock.set(due)
+                made += await engine.run_due()
+            if target > clock.now():
+                clock.set(target)
+            return made + await self._run_due(50)
+
+    async def _serve(self) -> None:
         clock = self.platform.clock
         while True:
             try:
@@ -69,7 +108,8 @@ class Scheduler:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop())
+            self._loop = asyncio.get_running_loop()
+            self._task = self._loop.create_task(self._serve())
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -374,16 +374,3 @@ def test_pinning_keeps_literal_addresses_and_sets_sni_for_https():
     assert url == "https://93.184.215.14/cb?q=1"
     assert headers["Host"] == "hooks.example.test" and ext == {"sni_hostname": "hooks.example.test"}
 
-
-def test_a_long_clock_jump_catches_up_every_retry_at_its_virtual_time(clock):
-    engine = make_engine(clock)
-    with refused_url() as url:
-        enqueue(engine, url)
-        clock.advance(60)
-        for _ in range(5):  # what the scheduler does after a jump: drain while due
-            if engine.next_due() is None or engine.next_due() > clock.now():
-                break
-            run(engine.drain())
-    log = engine.deliveries()[0]
-    assert [a["outcome"] for a in log["attempts"]] == ["retry", "retry", "exhausted"]
-    assert log["state"] == "failed"

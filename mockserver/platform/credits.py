@@ -13,6 +13,7 @@ and needs no background work. The check-and-hold is one atomic store update.
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -150,8 +151,10 @@ class Ledger:
     def summary(self, client_id: str, now: float, limit: int = 20) -> dict:
         self.settle(client_id, now)
         doc = self.account(client_id)
-        txns = sorted(self.store.scan(TXN, owner=client_id), key=lambda t: (t["at"], t["_seq"]),
-                      reverse=True)[:limit]
+        # Settlements are recorded in time order per run but may interleave across runs:
+        # the newest few hundred by insertion, re-sorted by time, hold the newest `limit`.
+        recent = itertools.islice(self.store.scan(TXN, owner=client_id, newest_first=True), max(limit * 10, 200))
+        txns = sorted(recent, key=lambda t: (t["at"], t["_seq"]), reverse=True)[:limit]
         keep = ("id", "type", "amount", "balanceAfter", "module", "runId", "description", "createdAt")
         return {
             "creditBalance": doc["balance"],

@@ -174,14 +174,7 @@ class WebhookEngine:
             if delay is None:
                 state, outcome = FAILED, "exhausted"
             else:
-                # The wait runs from the end of the failed attempt *as scheduled*: after a
-                # clock jump the retries fall where they would have, and a later drain makes
-                # them too (CLOCK-1). Signatures still use the time of sending (HOOK-8).
-                scheduled = record.get("due_epoch")
-                ended = self.clock.now()
-                if scheduled is not None:
-                    ended = min(ended, scheduled + (ended - attempted_at))
-                state, outcome, due = PENDING, "retry", ended + delay
+                state, outcome, due = PENDING, "retry", self.clock.now() + delay
         else:
             state, outcome = FAILED, "permanent"
         next_at = self.clock.iso(due) if due is not None else None
