@@ -142,3 +142,13 @@ def test_cli_serve_with_a_bad_scenario_exits_2_with_one_line(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "bad.yaml:1:" in r.stderr
+
+
+def test_the_control_api_serves_its_own_valid_contract(api):
+    import yaml
+    from openapi_spec_validator import validate
+    r = api.get("/__mock/openapi.yaml")
+    assert r.status_code == 200
+    spec = yaml.safe_load(r.text)
+    validate(spec)
+    assert "/__mock/clock/advance" in spec["paths"] and "/__mock/interview/candidate/{action}" in spec["paths"]
