@@ -10,12 +10,8 @@ never calls a non-loopback address from these tests.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-import sys
-import time
 
 import httpx
 import pytest
@@ -27,6 +23,7 @@ from mockserver.config import Settings
 from mockserver.platform.registry import DEFAULT_WEBHOOK_SECRET
 from mockserver.webhooks import StaticResolver, compact_json, verify_signature
 from test_cvdeepmatch_submit import accepted_id, blank_cv, poll, submit
+from tests.support.docs_verifier import docs_verifier
 from tests.support.webhook_receiver import WebhookReceiver, refused_url, slow, status
 
 ACME_SECRET = "whsec_acme_mock_signing_secret_0001"
@@ -34,35 +31,10 @@ FAST = {"X-Mock-Scenario": "cvdm-fast"}   # the match finishes 5 s after submit
 PAST_FINISH = 5  # exactly the finish: the first attempt is made, no retry is due yet
 
 
-# -- the docs' Python verifier, verbatim (CV DeepMatch integration, "Python verifier") ---
+# -- the docs' Python verifier (tests/support/docs_verifier.py), on the receiver's clock ----
 
-TOLERANCE_SECONDS = 300 # 5 minutes
-def verify_webhook(signature_header: str, raw_body: bytes, secret: str) -> bool:
-    # 't=1747641600,v1=abcdef…'
-    parts = dict(p.strip().split("=", 1) for p in signature_header.split(","))
-    ts = parts.get("t")
-    v1 = parts.get("v1")
-    if not ts or not v1:
-        return False
-    if abs(int(time.time()) - int(ts)) > TOLERANCE_SECONDS:
-        return False
-    signed = f"{ts}.{raw_body.decode('utf-8')}".encode("utf-8")
-    expected = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(v1, expected)
-
-
-class ReceiverClock:
-    """Stands in for the `time` module the verifier reads: the receiver's clock at ``now``."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
-
-
-def receiver_time(monkeypatch, now: float) -> None:
-    monkeypatch.setattr(sys.modules[__name__], "time", ReceiverClock(now))
+def verify_webhook(signature_header: str, raw_body: bytes, secret: str, *, now: float) -> bool:
+    return docs_verifier(frozen_now=now)(signature_header, raw_body, secret)
 
 
 # -- apps ---------------------------------------------------------------------------------
@@ -196,10 +168,10 @@ def test_the_docs_python_verifier_accepts_the_exact_bytes_received(hooks, receiv
     accepted_id(submit(hooks, webhook_url=receiver.url, headers=FAST))
     hooks.advance(PAST_FINISH)
     request = receiver.requests[0]
-    receiver_time(monkeypatch, hooks.platform.clock.now())
-    assert verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET)
-    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body + b" ", ACME_SECRET)
-    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body, "whsec_wrong")
+    now = hooks.platform.clock.now()
+    assert verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET, now=now)
+    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body + b" ", ACME_SECRET, now=now)
+    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body, "whsec_wrong", now=now)
 
 
 def test_the_signature_time_is_the_clock_at_the_attempt_and_stale_ones_are_rejected(hooks, receiver, monkeypatch):
@@ -210,10 +182,8 @@ def test_the_signature_time_is_the_clock_at_the_attempt_and_stale_ones_are_rejec
     request = receiver.requests[0]
     t = int(request.header("X-CVDM-Signature-Timestamp"))
     assert t == int(sent_at)
-    receiver_time(monkeypatch, t + 300)
-    assert verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET)
-    receiver_time(monkeypatch, t + 301)
-    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET)
+    assert verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET, now=t + 300)
+    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET, now=t + 301)
 
 
 def test_a_client_without_its_own_secret_is_signed_with_the_default_secret(hooks, receiver):
