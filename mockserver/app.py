@@ -135,7 +135,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     platform.webhooks.subscribe(scheduler.poke)
     extra_control: list[Route] = []
     extra_public: list[Route] = []
-    for module in load_modules():
+    modules = load_modules()
+    checks = [module.check_scenarios for module in modules if hasattr(module, "check_scenarios")]
+    for check in checks:
+        check(scenarios)
+    for module in modules:
         platform.handlers.update(getattr(module, "HANDLERS", {}))
         platform.body_limits.update(getattr(module, "BODY_LIMITS", {}))
         if hasattr(module, "control_routes"):
@@ -146,7 +150,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             module.startup(platform)
 
     def reload_hook(new: Scenarios) -> None:
+        """Swap in re-read scenarios only if every check passes (else ScenarioError)."""
         check_faults(new, contract)
+        for check in checks:
+            check(new)
         platform.scenarios = new
         for doc in new.clients:
             registry.upsert_client(doc)

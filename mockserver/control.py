@@ -182,9 +182,9 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
     async def reload_scenarios(request: Request) -> Response:
         try:
             scenarios = Scenarios.load(platform.settings.scenarios, platform.settings.include_default_scenarios)
+            reload_hook(scenarios)
         except ScenarioError as exc:
             return _error(platform, 400, "INVALID_SCENARIO", str(exc))
-        reload_hook(scenarios)
         return _json(200, {"sources": scenarios.sources, "rules": len(scenarios.rules),
                            "faults": len(scenarios.faults), "clients": len(scenarios.clients)})
 

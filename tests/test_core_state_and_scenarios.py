@@ -152,3 +152,18 @@ def test_the_control_api_serves_its_own_valid_contract(api):
     spec = yaml.safe_load(r.text)
     validate(spec)
     assert "/__mock/clock/advance" in spec["paths"] and "/__mock/interview/candidate/{action}" in spec["paths"]
+
+
+def test_reload_refuses_a_rule_a_module_cannot_honour_and_keeps_the_old_scenarios(tmp_path):
+    path = tmp_path / "extra.yaml"
+    path.write_text("version: 1\nrules:\n  - name: fine\n    when: {module: speech, scenario: x}\n"
+                    "    then: {outcome: partial}\n")
+    with Api(make_app(scenarios=[str(path)])) as client:
+        before = len(client.platform.scenarios.rules)
+        path.write_text("version: 1\nrules:\n  - name: bogus\n    when: {module: speech, scenario: x}\n"
+                        "    then: {outcome: exploded}\n")
+        r = client.post("/__mock/scenarios/reload")
+        assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_SCENARIO"
+        assert "bogus" in r.json()["error"]["message"]
+        assert len(client.platform.scenarios.rules) == before
+        assert any(rule.get("name") == "fine" for rule in client.platform.scenarios.rules)

@@ -1,8 +1,9 @@
 """The API modules the mock simulates, registered in one explicit list.
 
 Each module exposes `HANDLERS` (operationId → async handler taking a `Ctx`), and
-optionally `BODY_LIMITS` (operationId → `BodyLimit`), `control_routes(platform)` (extra
-control-API routes) and `startup(platform)`.
+optionally `BODY_LIMITS` (operationId → `BodyLimit`), `check_scenarios(scenarios)` (refuse
+rules the module cannot honour — at start and on reload), `control_routes(platform)` (extra
+control-API routes), `candidate_routes(platform)` (public pages) and `startup(platform)`.
 """
 
 from __future__ import annotations

@@ -184,14 +184,14 @@ def _applies_here(when: dict) -> bool:
     return when.get("module") == MODULE or SUBMIT_OPERATION in operations
 
 
-def startup(platform: Platform) -> None:
-    """Refuse scenario rules for this module whose `then` this module cannot honour."""
-    for index, rule in enumerate(platform.scenarios.rules):
+def check_scenarios(scenarios) -> None:
+    """Refuse (at start and on reload) rules for this module whose `then` it cannot honour."""
+    for index, rule in enumerate(scenarios.rules):
         if _applies_here(rule["when"]):
             problems = rule_problems(rule["then"])
             if problems:
                 raise ScenarioError(f"rule {rule.get('name') or index!r} (cvdeepmatch): {'; '.join(problems)}")
-    span = platform.scenarios.setting(MODULE, "processingSeconds", None)
+    span = scenarios.setting(MODULE, "processingSeconds", None)
     if span is not None and rule_problems({"processingSeconds": span}):
         raise ScenarioError("settings.cvdeepmatch.processingSeconds must be a positive number or a [min, max] pair")
 

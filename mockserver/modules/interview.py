@@ -173,16 +173,20 @@ HANDLERS = {
 }
 
 
-def startup(platform) -> None:
-    """Refuse a bad candidate base URL or a malformed scenario plan at start; play the
-    sessions forward (and queue their callbacks) whenever the virtual clock jumps."""
-    check_candidate_base_url(platform.settings.candidate_base_url)
-    for rule in platform.scenarios.rules:
+def check_scenarios(scenarios) -> None:
+    """Refuse (at start and on reload) a malformed scripted-candidate plan."""
+    for rule in scenarios.rules:
         if "candidate" in rule["then"]:
             try:
                 check_plan_spec(rule["then"]["candidate"], rule.get("name", ""))
             except PlanError as exc:
                 raise ScenarioError(f"interview scenario: {exc}") from None
+
+
+def startup(platform) -> None:
+    """Refuse a bad candidate base URL at start; play the sessions forward (and queue their
+    callbacks) whenever the virtual clock jumps."""
+    check_candidate_base_url(platform.settings.candidate_base_url)
     book = book_of(platform)
     platform.clock.subscribe(lambda: book.sweep(platform.clock.now()))
     platform.extras.setdefault("tick_hooks", []).append(book.sweep)  # real/scaled clocks

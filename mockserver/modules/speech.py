@@ -134,9 +134,9 @@ async def list_speech_runs(ctx: Ctx) -> Reply:
     return Reply(200, list_page(ctx.platform.store, ctx.client_id, ctx.input.query, ctx.now))
 
 
-def startup(platform) -> None:
-    """Refuse to start with a Speech rule whose outcome a run cannot take."""
-    for rule in platform.scenarios.rules:
+def check_scenarios(scenarios) -> None:
+    """Refuse (at start and on reload) a Speech rule whose outcome a run cannot take."""
+    for rule in scenarios.rules:
         when = rule["when"]
         operations = when.get("operation")
         operations = [operations] if isinstance(operations, str) else operations or []
