@@ -12,11 +12,9 @@ ledger-exact checks need the control API and skip without it; time passes throug
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import struct
-import wave
 import zlib
 
 import pytest
@@ -24,6 +22,7 @@ import pytest
 from contract_tests.catalog import covers
 from contract_tests.checks import REQUEST_ID, Observed, assert_error, assert_no_problems, compact_json_problems
 from contract_tests.contract import schema_problems
+from contract_tests.strategies import wav_bytes
 
 SUBMIT = "/api/v1/speech/analyze"
 RUNS = "/api/v1/speech/runs"
@@ -36,17 +35,8 @@ MAX_POLLS = 80  # bounded: 80 × ≥ 15 s covers the 20-minute budget of the doc
 # --------------------------------------------------------------------------- media
 
 def wav(seconds: float, sample_rate: int = 8000, level: int = 0) -> bytes:
-    """A real 8-bit mono PCM WAV of `seconds` (a low tone; `level` varies the content)."""
-    frames = round(seconds * sample_rate)
-    second = bytes(128 + ((n * (7 + level)) % 32) - 16 for n in range(sample_rate))
-    whole, rest = divmod(frames, sample_rate)
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(sample_rate)
-        out.writeframes(second * whole + second[:rest])
-    return buf.getvalue()
+    """A real 8-bit mono PCM WAV of `seconds` (a tone; `level` varies the content)."""
+    return wav_bytes(seconds, sample_rate=sample_rate, frequency=220 + 37 * level)
 
 
 def png() -> bytes:
