@@ -6,7 +6,9 @@ Three modes:
   clock was made (or from a given start).
 - ``manual``: virtual time moves only when ``advance``/``set`` is called (control API).
 
-Simulation code never reads wall time; it asks a ``Clock``. Intervals the mock advertises
+Simulation code never reads wall time; it asks a ``Clock``. The one exception is a transport
+fact: ``wall_now`` gives the real time for what a receiver checks against its own clock (the
+``t=`` of a webhook signature, HOOK-8), never for simulated state. Intervals the mock advertises
 to clients (``Retry-After``, ``pollIntervalSeconds``, ``retryAfterSeconds``) are converted
 with ``advertise`` into the client's real seconds, so an unmodified client that obeys them
 works in every mode.
@@ -47,6 +49,11 @@ class Clock:
                 return self._virtual_anchor
             elapsed = self._wall() - self._wall_anchor
             return self._virtual_anchor + elapsed * self.scale
+
+    def wall_now(self) -> float:
+        """Real (wall-clock) epoch seconds, whatever the mode: only for transport facts a
+        receiver compares with its own clock (a webhook signature's ``t=``, HOOK-8)."""
+        return self._wall()
 
     def now_ms(self) -> int:
         return int(self.now() * 1000)

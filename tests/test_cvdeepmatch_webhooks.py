@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from mockserver.app import create_app
 from mockserver.clock import parse_iso
 from mockserver.config import Settings
 from mockserver.platform.registry import DEFAULT_WEBHOOK_SECRET
-from mockserver.webhooks import StaticResolver, compact_json, verify_signature
+from mockserver.webhooks import StaticResolver, compact_json, sign, verify_signature
 from test_cvdeepmatch_submit import accepted_id, blank_cv, poll, submit
 from tests.support.docs_verifier import docs_verifier
 from tests.support.webhook_receiver import WebhookReceiver, refused_url, slow, status
@@ -31,10 +32,10 @@ FAST = {"X-Mock-Scenario": "cvdm-fast"}   # the match finishes 5 s after submit
 PAST_FINISH = 5  # exactly the finish: the first attempt is made, no retry is due yet
 
 
-# -- the docs' Python verifier (tests/support/docs_verifier.py), on the receiver's clock ----
+# -- the docs' Python verifier (tests/support/docs_verifier.py), unchanged: it reads the
+# receiver's real clock, as an integrator's server does (HOOK-8) ------------------------------
 
-def verify_webhook(signature_header: str, raw_body: bytes, secret: str, *, now: float) -> bool:
-    return docs_verifier(frozen_now=now)(signature_header, raw_body, secret)
+verify_webhook = docs_verifier()
 
 
 # -- apps ---------------------------------------------------------------------------------
@@ -168,30 +169,38 @@ def test_the_docs_python_verifier_accepts_the_exact_bytes_received(hooks, receiv
     accepted_id(submit(hooks, webhook_url=receiver.url, headers=FAST))
     hooks.advance(PAST_FINISH)
     request = receiver.requests[0]
-    now = hooks.platform.clock.now()
-    assert verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET, now=now)
-    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body + b" ", ACME_SECRET, now=now)
-    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body, "whsec_wrong", now=now)
+    assert verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET)
+    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body + b" ", ACME_SECRET)
+    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body, "whsec_wrong")
 
 
-def test_the_signature_time_is_the_clock_at_the_attempt_and_stale_ones_are_rejected(hooks, receiver):
-    """HOOK-8: `t` is the (virtual) time of sending; a receiver 5 min + 1 s away rejects it."""
+def test_the_signature_time_is_the_real_time_of_the_attempt_and_stale_ones_are_rejected(hooks, receiver):
+    """HOOK-8: `t` is the real time of sending, even after the manual clock moved an hour;
+    the delivery log keeps it (signed_at) beside the virtual time (at); a receiver 5 min +
+    1 s away rejects it."""
     accepted_id(submit(hooks, webhook_url=receiver.url, headers=FAST))
+    hooks.advance(3600)
+    real_before = time.time()
+    run_id = accepted_id(submit(hooks, webhook_url=receiver.url, headers=FAST))
     hooks.advance(PAST_FINISH)
-    sent_at = hooks.platform.clock.now()
-    request = receiver.requests[0]
+    real_after = time.time()
+    request = receiver.requests[1]
     t = int(request.header("X-CVDM-Signature-Timestamp"))
-    assert t == int(sent_at)
-    assert verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET, now=t + 300)
-    assert not verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET, now=t + 301)
+    assert int(real_before) <= t <= real_after
+    [attempt] = the_delivery(hooks, run_id)["attempts"]
+    assert attempt["signature_timestamp"] == t and int(parse_iso(attempt["signed_at"])) == t
+    assert parse_iso(attempt["at"]) == pytest.approx(hooks.platform.clock.now())  # virtual: 1 h ahead
+    assert parse_iso(attempt["at"]) - t > 3600
+    assert verify_webhook(request.header("X-CVDM-Signature"), request.body, ACME_SECRET)
+    assert verify_signature(request.header("X-CVDM-Signature"), request.body, ACME_SECRET, now=t + 300)
+    assert not verify_signature(request.header("X-CVDM-Signature"), request.body, ACME_SECRET, now=t + 301)
 
 
 def test_a_client_without_its_own_secret_is_signed_with_the_default_secret(hooks, receiver):
     accepted_id(submit(hooks, key=SECOND, webhook_url=receiver.url, headers=FAST))
     hooks.advance(PAST_FINISH)
     request = receiver.requests[0]
-    now = hooks.platform.clock.now()
-    assert verify_signature(request.header("X-CVDM-Signature"), request.body, DEFAULT_WEBHOOK_SECRET, now=now)
+    assert verify_signature(request.header("X-CVDM-Signature"), request.body, DEFAULT_WEBHOOK_SECRET)
 
 
 def test_a_rotated_secret_signs_the_next_callback(hooks, receiver):
@@ -202,10 +211,9 @@ def test_a_rotated_secret_signs_the_next_callback(hooks, receiver):
     accepted_id(submit(hooks, webhook_url=receiver.url, headers=FAST))
     hooks.advance(PAST_FINISH)
     first, second = receiver.requests
-    now = hooks.platform.clock.now()
-    assert verify_signature(first.header("X-CVDM-Signature"), first.body, ACME_SECRET, now=now)
-    assert verify_signature(second.header("X-CVDM-Signature"), second.body, rotated, now=now)
-    assert not verify_signature(second.header("X-CVDM-Signature"), second.body, ACME_SECRET, now=now)
+    assert verify_signature(first.header("X-CVDM-Signature"), first.body, ACME_SECRET)
+    assert verify_signature(second.header("X-CVDM-Signature"), second.body, rotated)
+    assert not verify_signature(second.header("X-CVDM-Signature"), second.body, ACME_SECRET)
 
 
 def test_a_failed_match_sends_no_callback(hooks, receiver):
@@ -358,7 +366,6 @@ def test_every_attempt_is_in_the_delivery_log_and_verifiable_without_a_receiver(
     with Api(hook_app(allow_local_webhooks=False)) as api:
         run_id = accepted_id(submit(api, webhook_url="https://unreachable.example.test/cb", headers=FAST))
         record = attempts_after(api, run_id)
-        now = api.platform.clock.now()
     assert record["kind"] == "cvdm" and record["client_id"] == "acme" and record["state"] == "failed"
     assert len(record["attempts"]) == 3
     for attempt in record["attempts"]:
@@ -367,7 +374,7 @@ def test_every_attempt_is_in_the_delivery_log_and_verifiable_without_a_receiver(
         assert isinstance(attempt["duration_ms"], int) and attempt["at"]
         headers = attempt["request_headers"]
         assert headers["X-CVDM-Request-Id"] == f"api_{run_id}"
-        assert verify_signature(headers["X-CVDM-Signature"], attempt["body"].encode("utf-8"), ACME_SECRET, now=now)
+        assert verify_signature(headers["X-CVDM-Signature"], attempt["body"].encode("utf-8"), ACME_SECRET)
     assert json.loads(record["body"])["external_request_id"] == run_id
 
 
@@ -378,7 +385,9 @@ def test_the_delivery_log_records_the_receivers_status_and_reply(hooks, receiver
     first, second = record["attempts"]
     assert (first["status"], first["response_body_excerpt"]) == (500, "try later")
     assert second["status"] == 204 and record["state"] == "delivered"
-    assert first["request_headers"]["X-CVDM-Signature"] != second["request_headers"]["X-CVDM-Signature"]
+    for attempt in (first, second):  # each attempt is signed at its own (real) time
+        assert attempt["request_headers"]["X-CVDM-Signature"] == sign(
+            attempt["body"].encode("utf-8"), ACME_SECRET, attempt["signature_timestamp"])
 
 
 # -- persistence --------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 The engine runs with ``allow_local=True`` (the mock's ``--allow-local-webhooks``) so it may
 call the plain-HTTP receiver. Virtual time moves only when a test moves it; the one real
-wait is the bounded timeout test.
+wait is the bounded timeout test. The engine's wall-clock source is a fake ``Wall`` set far
+from the virtual clock, so every check of ``t=`` shows it is the real time of the attempt
+(HOOK-8), never the virtual time.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from mockserver.webhooks.policy import MAX_ATTEMPTS, classify, jitter, retry_del
 from tests.support.webhook_receiver import WebhookReceiver, redirect, refused_url, slow, status
 
 START = 1_780_000_000.0
+WALL_START = 1_790_000_000.0  # the "real" time: ~115 days after the virtual START
 PAYLOAD = {
     "external_request_id": "550e8400-e29b-41d4-a716-446655440000",
     "application_id": "app_abc123",
@@ -43,14 +46,26 @@ def receiver():
         yield server
 
 
+class Wall:
+    """A fake wall clock that moves 7 real seconds at every reading (attempts differ)."""
+
+    def __init__(self, start: float = WALL_START, step: float = 7.0) -> None:
+        self.now, self.step, self.readings = start - step, step, []
+
+    def __call__(self) -> float:
+        self.now += self.step
+        self.readings.append(self.now)
+        return self.now
+
+
 @pytest.fixture
 def clock():
     return Clock("manual", start=START)
 
 
-def make_engine(clock, *, secrets=None, persistence=None, timeout=2.0):
+def make_engine(clock, *, secrets=None, persistence=None, timeout=2.0, wall=None):
     return WebhookEngine(clock, allow_local=True, secret_for=secrets or Secrets(),
-                         persistence=persistence, timeout=timeout)
+                         persistence=persistence, timeout=timeout, wall_time=wall or Wall())
 
 
 def run(coro):
@@ -93,9 +108,9 @@ def test_2xx_is_delivered_in_one_signed_attempt(receiver, clock):
     assert request.header("Content-Type") == "application/json"
     assert request.header("X-CVDM-Request-Id") == f"api_{RUN_ID}"
     signature = request.header("X-CVDM-Signature")
-    assert signature.startswith(f"t={int(START)},v1=")
-    assert request.header("X-CVDM-Signature-Timestamp") == str(int(START))
-    assert verify_signature(signature, request.body, "whsec_first", now=clock.now())
+    assert signature.startswith(f"t={int(WALL_START)},v1=")
+    assert request.header("X-CVDM-Signature-Timestamp") == str(int(WALL_START))
+    assert verify_signature(signature, request.body, "whsec_first", now=WALL_START)
     log = engine.delivery(delivery_id)
     assert log["state"] == "delivered" and engine.next_due() is None
     [attempt] = log["attempts"]
@@ -202,7 +217,8 @@ def test_redirects_are_not_followed_and_fail_permanently(receiver, clock):
 def test_secret_rotation_applies_from_the_next_attempt_only(receiver, clock):
     receiver.program(status(500), status(200))
     secrets = Secrets()
-    engine = make_engine(clock, secrets=secrets)
+    wall = Wall()
+    engine = make_engine(clock, secrets=secrets, wall=wall)
     enqueue(engine, receiver.url)
     run(engine.drain())
     secrets.by_client["client_a"] = "whsec_rotated"
@@ -211,16 +227,19 @@ def test_secret_rotation_applies_from_the_next_attempt_only(receiver, clock):
 
     first, second = receiver.requests
     sig1, sig2 = first.header("X-CVDM-Signature"), second.header("X-CVDM-Signature")
-    now = clock.now()
+    now = wall.now
     assert verify_signature(sig1, first.body, "whsec_first", now=now)
     assert not verify_signature(sig1, first.body, "whsec_rotated", now=now)
     assert verify_signature(sig2, second.body, "whsec_rotated", now=now)
     assert not verify_signature(sig2, second.body, "whsec_first", now=now)
 
 
-def test_every_attempt_sends_the_same_body_bytes_signed_at_its_own_time(receiver, clock):
+def test_every_attempt_sends_the_same_body_bytes_signed_at_its_own_real_time(receiver, clock):
+    """HOOK-8: each attempt's t= is the wall time it was made; the log keeps that real time
+    (signed_at, signature_timestamp) beside the attempt's virtual time (at)."""
     receiver.program(status(502), status(503), status(200))
-    engine = make_engine(clock)
+    wall = Wall()
+    engine = make_engine(clock, wall=wall)
     delivery_id = enqueue(engine, receiver.url)
 
     deliver_until_done(engine, clock)
@@ -229,12 +248,29 @@ def test_every_attempt_sends_the_same_body_bytes_signed_at_its_own_time(receiver
     assert bodies == {compact_json(PAYLOAD)}
     log = engine.delivery(delivery_id)
     stamps = [r.header("X-CVDM-Signature-Timestamp") for r in receiver.requests]
-    assert stamps == [str(int(t)) for t in attempt_times(log)]
-    assert [a["signature_timestamp"] for a in log["attempts"]] == [int(t) for t in attempt_times(log)]
+    assert stamps == [str(int(t)) for t in wall.readings] and len(set(stamps)) == 3
+    assert [a["signature_timestamp"] for a in log["attempts"]] == [int(t) for t in wall.readings]
+    assert [parse_iso(a["signed_at"]) for a in log["attempts"]] == wall.readings
+    virtual = attempt_times(log)
+    assert START <= virtual[0] < virtual[1] < virtual[2] < START + 10  # the retries' virtual times
     for request, stamp in zip(receiver.requests, stamps):
         signature = request.header("X-CVDM-Signature")
         assert signature.startswith(f"t={stamp},v1=")
         assert verify_signature(signature, request.body, "whsec_first", now=int(stamp))
+
+
+def test_by_default_t_is_the_clocks_wall_time_not_its_virtual_time(receiver):
+    """Without an injected source the engine asks the clock's wall_now (the real time), so a
+    manual clock far in the future still signs with the real time of the attempt."""
+    wall = Wall(start=WALL_START, step=0.0)
+    future = Clock("manual", start=START + 10 * 86400, wall=wall)
+    engine = WebhookEngine(future, allow_local=True, secret_for=Secrets())
+    enqueue(engine, receiver.url)
+    run(engine.drain())
+    [request] = receiver.requests
+    assert request.header("X-CVDM-Signature-Timestamp") == str(int(WALL_START))
+    [attempt] = engine.deliveries()[0]["attempts"]
+    assert parse_iso(attempt["at"]) == START + 10 * 86400 and parse_iso(attempt["signed_at"]) == WALL_START
 
 
 def test_interview_callbacks_carry_x_interview_headers(receiver, clock):
@@ -243,7 +279,7 @@ def test_interview_callbacks_carry_x_interview_headers(receiver, clock):
     run(engine.drain())
     [request] = receiver.requests
     assert request.header("X-Interview-Request-Id") == f"api_{RUN_ID}"
-    assert verify_signature(request.header("X-Interview-Signature"), request.body, "whsec_first", now=clock.now())
+    assert verify_signature(request.header("X-Interview-Signature"), request.body, "whsec_first", now=WALL_START)
     assert request.header("X-CVDM-Signature") is None
 
 
@@ -264,7 +300,7 @@ def test_the_delivery_log_is_kept_per_client(receiver, clock):
     only_b = engine.deliveries("client_b")[0]
     assert only_b["kind"] == "cvds" and only_b["run_id"] == RUN_ID and only_b["url"] == receiver.url
     assert verify_signature(only_b["attempts"][0]["request_headers"]["X-CVDM-Signature"],
-                            only_b["body"].encode("utf-8"), "whsec_b", now=clock.now())
+                            only_b["body"].encode("utf-8"), "whsec_b", now=WALL_START + 7)
 
 
 def test_a_restarted_engine_resumes_pending_deliveries_from_persistence(receiver, clock):

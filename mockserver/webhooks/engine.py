@@ -3,8 +3,11 @@
 A delivery is one callback for one run. Its body is serialised once (compact JSON) and the
 same bytes go out on every attempt. Each attempt is signed when it is made, with the
 client's secret at that moment (rotation applies from the next attempt, documented) and
-``t`` = the clock's current unix time (HOOK-8). Results are classified by ``policy``;
-retries are scheduled on the virtual clock.
+``t`` = the REAL (wall-clock) unix time of the HTTP attempt, in every clock mode (HOOK-8):
+receivers reject a ``t`` more than 5 minutes from their own clock, so ``t`` is a transport
+fact like a Date header, while the payload's timestamps stay virtual. The wall time comes
+from the injected ``wall_time`` source (default: the clock's ``wall_now``). Results are
+classified by ``policy``; retries are scheduled on the virtual clock.
 
 The engine never sleeps and starts no tasks. Whoever drives it (a scheduler on real or
 scaled clocks, the control API after advancing a manual clock, a test) calls ``run_due``
@@ -13,10 +16,12 @@ once ``next_due()`` is reached; ``drain`` repeats that until nothing is due now.
 
 Delivery record (JSON-compatible; the log returned by ``deliveries`` and what is persisted):
 ``{id, kind, client_id, run_id, url, state: pending|delivered|failed, created_at,
-next_attempt_at, due_epoch, body, attempts: [{n, at, signature_timestamp, url,
+next_attempt_at, due_epoch, body, attempts: [{n, at, signed_at, signature_timestamp, url,
 request_headers, body, status, error, error_detail, response_body_excerpt, duration_ms,
-outcome: delivered|retry|permanent|exhausted, next_attempt_at}]}``. Times are ISO 8601
-(virtual clock); ``due_epoch`` is the virtual epoch of the next attempt (None when done).
+outcome: delivered|retry|permanent|exhausted, next_attempt_at}]}``. Times are ISO 8601 on
+the virtual clock (``at`` = the attempt's virtual time), except ``signed_at``: the real time
+the attempt was signed and sent, whose whole seconds are ``signature_timestamp`` (the ``t=``).
+``due_epoch`` is the virtual epoch of the next attempt (None when done).
 On construction every persisted record is loaded; pending ones resume at their due time
 (at once when that has passed). An attempt cut off by a restart is made again.
 """
@@ -48,8 +53,10 @@ class WebhookEngine:
     def __init__(self, clock: Clock, *, resolver: Resolver | None = None, allow_local: bool = False,
                  secret_for: Callable[[str], str], persistence: DeliveryPersistence | None = None,
                  timeout: float = DEFAULT_TIMEOUT_SECONDS, transport: Transport | None = None,
-                 new_id: Callable[[], str] = new_delivery_id) -> None:
+                 new_id: Callable[[], str] = new_delivery_id,
+                 wall_time: Callable[[], float] | None = None) -> None:
         self.clock = clock
+        self.wall_time: Callable[[], float] = wall_time if wall_time is not None else clock.wall_now
         self.secret_for = secret_for
         self.persistence: DeliveryPersistence = persistence if persistence is not None else InMemoryDeliveryStore()
         self.transport: Transport = transport if transport is not None else HttpxTransport(
@@ -153,16 +160,16 @@ class WebhookEngine:
         delivery_id = record["id"]
         try:
             attempted_at = self.clock.now()
-            timestamp = int(attempted_at)
+            signed_at = self.wall_time()  # HOOK-8: t= is real time, whatever the clock mode
             body = self._body(record)
             headers = signed_headers(record["kind"], run_id=record["run_id"], body=body,
-                                     secret=self.secret_for(record["client_id"]), timestamp=timestamp)
+                                     secret=self.secret_for(record["client_id"]), timestamp=int(signed_at))
             result = await self.transport.deliver(record["url"], headers, body)
-            self._record(record, attempted_at, timestamp, headers, result)
+            self._record(record, attempted_at, signed_at, headers, result)
         finally:
             self._in_flight.discard(delivery_id)
 
-    def _record(self, record: dict, attempted_at: float, timestamp: int, headers: dict[str, str],
+    def _record(self, record: dict, attempted_at: float, signed_at: float, headers: dict[str, str],
                 result: AttemptResult) -> None:
         number = len(record["attempts"]) + 1
         classification = classify(result.status_code, result.error)
@@ -181,7 +188,8 @@ class WebhookEngine:
         record["attempts"].append({
             "n": number,
             "at": self.clock.iso(attempted_at),
-            "signature_timestamp": timestamp,
+            "signed_at": self.clock.iso(signed_at),
+            "signature_timestamp": int(signed_at),
             "url": record["url"],
             "request_headers": dict(headers),
             "body": record["body"],

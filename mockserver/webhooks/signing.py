@@ -13,6 +13,9 @@ Inferred:
   signature headers" in the same ``t=,v1=`` format. ``X-Interview-Signature-Timestamp`` and
   ``X-Interview-Request-Id`` are taken by analogy with the CV DeepMatch set (CATALOG A4).
 
+The ``timestamp`` signed is the real (wall-clock) time of the attempt in every clock mode
+(HOOK-8; the engine passes it): a receiver compares it with its own clock.
+
 ``verify_signature`` is the receiver's side: the docs' Python verifier, made total (a header
 the docs' code would crash on is simply not valid). It reads the receiver's wall clock when
 no ``now`` is given, because it stands for the integrator's server, not for the simulation.
