@@ -1,7 +1,11 @@
 """Admitting a `webhook_url` at submit (HOOK-1) with the platform's resolver.
 
-The resolver is the operating system's, in front of which scenario files may put a static
-table (`settings: {webhooks: {dns: {"hooks.example.test": ["93.184.215.14"]}}}`).
+The resolver is the operating system's (or one a test injects), in front of which scenario
+files may put a static table (`settings: {webhooks: {dns: {"hooks.example.test": ["93.184.215.14"]}}}`).
+The table is read from the scenarios in force at each lookup, so `POST /__mock/scenarios/reload`
+applies an edited table at once — to admission and to every later delivery attempt (the
+webhook engine resolves through the same object), which is how DNS rebinding is simulated
+without a restart.
 A name that does not resolve *here* is admitted at submit (inferred: the platform resolves
 public names; an offline mock cannot, and refusing would break the docs' own
 `https://example.com/...` examples); its delivery attempts then fail as network errors,
@@ -11,16 +15,36 @@ documented 400.
 
 from __future__ import annotations
 
-from ..webhooks.admission import StaticResolver, inspect_webhook_url, system_resolver
+from ..webhooks.admission import Resolver, StaticResolver, inspect_webhook_url, system_resolver
 from .context import Platform
 
 
-def platform_resolver(platform: Platform) -> StaticResolver:
-    resolver = platform.extras.get("resolver")
-    if resolver is None:
-        table = platform.scenarios.setting("webhooks", "dns", {}) or {}
-        resolver = StaticResolver(table, fallback=system_resolver)
-        platform.extras["resolver"] = resolver
+class ScenarioDnsResolver:
+    """Answers from the current scenarios' `settings.webhooks.dns` table, else from ``fallback``."""
+
+    def __init__(self, platform: Platform, fallback: Resolver) -> None:
+        self.platform = platform
+        self.fallback = fallback
+        self._table_of: object = None
+        self._static = StaticResolver({}, fallback=fallback)
+
+    def __call__(self, host: str) -> list[str]:
+        scenarios = self.platform.scenarios
+        if scenarios is not self._table_of:  # a reload swapped the scenarios: rebuild the table
+            table = scenarios.setting("webhooks", "dns", {}) or {}
+            self._static = StaticResolver(table, fallback=self.fallback)
+            self._table_of = scenarios
+        return self._static(host)
+
+
+def platform_resolver(platform: Platform) -> ScenarioDnsResolver:
+    """The platform's one resolver; a resolver already placed in ``extras["resolver"]`` (a
+    test's) becomes the fallback behind the scenario table."""
+    current = platform.extras.get("resolver")
+    if isinstance(current, ScenarioDnsResolver):
+        return current
+    resolver = ScenarioDnsResolver(platform, fallback=current or system_resolver)
+    platform.extras["resolver"] = resolver
     return resolver
 
 
