@@ -165,8 +165,33 @@ def test_a_non_pdf_name_or_mime_type_is_invalid_input_at_cv_file(api, filename, 
     assert "cv_file" in fields_of(submit(api, filename=filename, mime=mime))
 
 
-def test_a_pdf_sent_as_octet_stream_is_judged_by_name_and_bytes(api):
-    accepted_id(submit(api, mime="application/octet-stream"))
+def submit_raw_cv_part(api, cv_part_type: str | None):
+    """A submit whose `cv_file` part carries exactly ``cv_part_type`` (None: no Content-Type
+    line at all — HTTP clients guess `application/pdf` from the name, so the body is built here)."""
+    boundary = "cvdm-raw-boundary-7f3a"
+    form = {"position_id": "eng-backend-2026", "job_description": JOB_DESCRIPTION, "config": config_text()}
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in form.items()]
+    type_line = f"Content-Type: {cv_part_type}\r\n" if cv_part_type is not None else ""
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="cv_file"; filename="cv.pdf"\r\n'
+                 f"{type_line}\r\n".encode() + strong_cv() + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return api.call("POST", SUBMIT, content=body,
+                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def test_a_raw_cv_part_sent_as_application_pdf_is_accepted(api):
+    accepted_id(submit_raw_cv_part(api, "application/pdf"))
+
+
+@pytest.mark.parametrize("mime", ["application/octet-stream", None], ids=["octet-stream", "no-type"])
+def test_a_pdf_part_not_sent_as_application_pdf_is_invalid_input_at_cv_file(api, mime):
+    """CVDM-2: the docs' gate is "application/pdf MIME + .pdf extension"; a real PDF named
+    cv.pdf but sent as application/octet-stream, or with no Content-Type, is refused."""
+    response = submit_raw_cv_part(api, mime)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "INVALID_INPUT")
+    assert any("application/pdf" in m for m in response.json()["error"]["details"]["fields"]["cv_file"])
+    assert api.platform.store.count("cvdm_run") == 0
 
 
 def test_bytes_not_starting_with_the_pdf_magic_are_invalid_file_content(api):

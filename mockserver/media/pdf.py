@@ -7,9 +7,10 @@ two steps apart, for a caller that reports the name/MIME problems together with 
 errors; `check_pdf_upload` runs both. The 5 MB cap (`MAX_CV_BYTES`) is enforced by the request
 pipeline while it streams the upload, so an oversized body is never buffered whole.
 
-Decision where the docs are silent: a part sent without a Content-Type, or with the generic
-`application/octet-stream`, is judged by its extension and bytes alone (curl and several HTTP
-libraries send one of those for a file); any other non-PDF MIME type is refused.
+The docs' gate is "application/pdf MIME + .pdf extension", both required: a part sent with
+no Content-Type, or with the generic `application/octet-stream`, is not sent as a PDF and is
+refused like any other non-PDF type (`INVALID_INPUT` at `cv_file`). `application/x-pdf`, the
+legacy alias of the PDF type, is accepted (inferred).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ MAX_CV_BYTES = 5 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 PDF_EXTENSION = ".pdf"
 PDF_MIME_TYPES = frozenset({"application/pdf", "application/x-pdf"})
-UNSPECIFIED_MIME_TYPES = frozenset({"", "application/octet-stream"})
 MAX_PAGES_READ = 50
 
 CV_FIELD = "cv_file"
@@ -47,8 +47,8 @@ def pdf_upload_problems(filename: str | None, content_type: str | None) -> list[
     if not (filename or "").strip().lower().endswith(PDF_EXTENSION):
         problems.append(MSG_NOT_PDF_EXTENSION)
     mime = _media_type(content_type)
-    if mime not in PDF_MIME_TYPES and mime not in UNSPECIFIED_MIME_TYPES:
-        problems.append(MSG_NOT_PDF_MIME.format(mime=mime))
+    if mime not in PDF_MIME_TYPES:
+        problems.append(MSG_NOT_PDF_MIME.format(mime=mime or "no Content-Type"))
     return problems
 
 
