@@ -316,14 +316,18 @@ def test_webhook_url_must_be_https_and_public(offline_api, url, code):
     assert "idempotent_replay" not in search(offline_api, body={"idempotency_key": "hook-key"}).json()
 
 
-def test_docs_example_webhook_is_accepted_but_not_called_without_the_preview(offline_api):
-    """HOOK-1, HOOK-7: the docs' https://example.com URL is admitted; the provisional completion
-    callback is only sent with the cvds-results preview on."""
+def test_docs_example_webhook_is_accepted_and_its_callback_queued_for_the_finish(offline_api):
+    """HOOK-1, CVDS-12: the docs' https://example.com URL is admitted and, without any preview,
+    the completion callback is queued, due when the run finishes. (The clock is not moved past
+    the finish: the example host's address is public and must never be called from a test;
+    tests/test_cvdeepsearch_webhook.py delivers to a local receiver.)"""
     response = search(offline_api, body={"webhook_url": "https://example.com/cvds/callback"})
     assert response.status_code == 200
-    offline_api.advance(SEARCH_SECONDS + 60)
-    assert poll(offline_api, response.json()["id"]).json()["status"] == "completed"
-    assert offline_api.get("/__mock/webhooks/deliveries").json()["deliveries"] == []
+    run_id = response.json()["id"]
+    [delivery] = offline_api.get("/__mock/webhooks/deliveries").json()["deliveries"]
+    assert (delivery["run_id"], delivery["kind"], delivery["state"]) == (run_id, "cvds", "pending")
+    assert delivery["url"] == "https://example.com/cvds/callback" and delivery["attempts"] == []
+    assert delivery["due_epoch"] == pytest.approx(offline_api.platform.clock.now() + SEARCH_SECONDS)
 
 
 # -- RATE-1 ----------------------------------------------------------------------------------------

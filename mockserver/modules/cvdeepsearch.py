@@ -10,8 +10,11 @@
   (HOOK-1) and 502 STEP_FUNCTIONS_FAILED by scenario (CVDS-10).
 - `GET /runs/{id}` polls it: `pending → completed | failed`, `results: null` and
   `results_pending: true` as documented today, throttled while pending (CVDS-7, CVDS-11, POLL-1..6).
+- A search with a `webhook_url` gets the signed `cvdeepsearch.completed` callback when the
+  run completes, by default (CVDS-12, HOOK-7: "If you supplied a webhook_url, we POST a
+  signed callback when the run finishes").
 - With the `cvds-results` preview on: the best-first ranking inline and on
-  `GET /runs/{id}/results`, and the `cvdeepsearch.completed` webhook (CVDS-9, HOOK-7).
+  `GET /runs/{id}/results` (CVDS-9).
 
 The rules live in `cvds_*.py`; this file wires them to requests, the store, scenario
 outcomes (`cvds_outcomes`) and the webhook engine. State is derived from virtual time.
@@ -78,9 +81,9 @@ def _rule(ctx: Ctx, fields: dict[str, str], **facts: Any) -> dict | None:
 
 def _queue_completion(ctx: Ctx, run: SearchRun) -> None:
     """Queue the provisional completion callback (HOOK-7), due at the run's finish, for a
-    completing run with a webhook_url — only with the cvds-results preview on."""
+    completing run with a webhook_url — by default (CVDS-12); only the results need the preview."""
     platform = ctx.platform
-    if run.webhook_url is not None and run.will_complete and platform.preview_enabled(PREVIEW):
+    if run.webhook_url is not None and run.will_complete:
         platform.webhooks.enqueue(kind="cvds", client_id=ctx.client_id, run_id=run.id, url=run.webhook_url,
                                   payload=completion_event(run), due_at=run.finishes_at)
 
