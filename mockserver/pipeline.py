@@ -118,7 +118,9 @@ class Pipeline:
                               platform.registry.rate_limit(ctx.key), ctx.now)
         await self._faults(ctx)
         path, query = parse_params(op, request, path_values)
-        ctx.input = await read_body(op, request, platform.body_limits.get(op.operation_id))
+        ctx.input = await read_body(op, request, platform.body_limits.get(op.operation_id),
+                                    unknown_fields=platform.setting(op.permission or "", "unknownFields", "ignore",
+                                                                    client=ctx.client))
         ctx.input.path, ctx.input.query = path, query
         handler = platform.handlers.get(op.operation_id)
         if handler is None:

@@ -138,7 +138,9 @@ def test_submit_links_to_the_poll(contract):
 
 def test_submit_form_has_no_webhook_and_every_field_names_its_error_code(contract):
     form = contract["components"]["schemas"]["SpeechSubmitForm"]
-    assert form["additionalProperties"] is False and form["required"] == ["audio"]
+    # undeclared fields are ignored by default, not an error (x-provenance unknown_fields)
+    assert "additionalProperties" not in form and form["required"] == ["audio"]
+    assert "ignored" in form["x-provenance"]["unknown_fields"]
     assert not any("webhook" in name.lower() for name in form["properties"])
     codes = {name: field["x-error-code"] for name, field in form["properties"].items()}
     assert codes == {

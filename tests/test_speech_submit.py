@@ -195,9 +195,13 @@ def test_a_cut_setting_out_of_bounds_is_invalid_parameters(api, value):
 
 # --------------------------------------------------------------------------- SPCH-12
 
-def test_speech_has_no_webhook_url_field(api):
-    error = assert_error(submit(api, webhook_url="https://hooks.example.com/zh"), 400, "INVALID_PARAMETERS")
-    assert "webhook_url" in error["details"]["fields"]
+def test_speech_has_no_webhook_url_field_so_one_sent_is_ignored(api):
+    """SPCH-12: webhook_url is not part of Speech's contract. Undeclared fields are ignored by
+    default (tests/test_unknown_fields.py has the strict switch): no callback is ever queued."""
+    response = submit(api, webhook_url="https://hooks.example.com/zh")
+    assert response.status_code == 202, response.text
+    assert "webhook_url" not in response.text
+    assert api.get("/__mock/webhooks/deliveries").json()["deliveries"] == []
 
 
 # --------------------------------------------------------------------------- META-1, META-3

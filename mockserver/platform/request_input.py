@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from ..contract import Operation, ParamSpec
 from ..errors import ApiError, validation_error
+from .unknown_fields import IGNORE, REJECT, strip, undeclared_paths
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,11 @@ def _too_large(limit: BodyLimit) -> ApiError:
 
 
 async def read_body(op: Operation, request: Request, limit: BodyLimit | None,
-                    file_slack: int = 256 * 1024) -> RequestInput:
-    """Read and validate the body of ``request`` for ``op`` (params are handled apart)."""
+                    file_slack: int = 256 * 1024, *, unknown_fields: str = IGNORE) -> RequestInput:
+    """Read and validate the body of ``request`` for ``op`` (params are handled apart).
+
+    Fields the contract does not declare are dropped (``unknown_fields="ignore"``) or
+    reported as "Unknown field." (``"reject"``): see ``unknown_fields``."""
     result = RequestInput()
     body = op.body
     if body is None:
@@ -239,7 +243,7 @@ async def read_body(op: Operation, request: Request, limit: BodyLimit | None,
             await _drain(request, stream_cap, limit)
         try:
             _collect_form(form, body, result)
-            _validate_form(op, result)
+            _validate_form(op, result, reject_unknown=unknown_fields == REJECT)
         except ApiError:
             await result.close()
             raise
@@ -268,8 +272,12 @@ async def read_body(op: Operation, request: Request, limit: BodyLimit | None,
     except (ValueError, UnicodeDecodeError):
         raise validation_error(op.validation_code, {"body": ["Malformed JSON."]}) from None
     problems = _errors(body.validator, result.json, [])
+    undeclared = undeclared_paths(body.schema, result.json, op._spec_components)
+    if unknown_fields == REJECT:
+        problems += [(path, "Unknown field.", "additionalProperties") for path in undeclared]
     if problems:
         _raise(op, problems, body.field_codes, body.properties, body.field_keywords)
+    strip(result.json, undeclared)
     return result
 
 
@@ -295,12 +303,18 @@ def _collect_form(form: FormData, body, result: RequestInput) -> None:
             result.form.setdefault(name, value)
 
 
-def _validate_form(op: Operation, result: RequestInput) -> None:
+def _validate_form(op: Operation, result: RequestInput, *, reject_unknown: bool = False) -> None:
     body = op.body
     instance: dict[str, Any] = dict(result.form)
     for name in result.files:
         instance[name] = "<binary>"
     problems = _errors(body.validator, instance, [])
+    undeclared = undeclared_paths(body.schema, instance, op._spec_components)
+    if reject_unknown:
+        problems += [(path, "Unknown field.", "additionalProperties") for path in undeclared]
+    else:
+        for path in undeclared:  # ignored: the handler never sees them
+            result.form.pop(path[0], None)
     for name, validator in body.json_text_fields.items():
         text = result.form.get(name)
         if text is None:
