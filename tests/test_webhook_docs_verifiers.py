@@ -4,7 +4,8 @@ from a mock whose virtual clock is far from real time.
 The mock is served over real HTTP (uvicorn on 127.0.0.1) with ``--allow-local-webhooks``; its
 callbacks go over real HTTP to a receiver on 127.0.0.1. Two clocks, each at least an hour
 ahead of real time when the callback is sent: (1) scaled ×60 starting an hour ahead, (2)
-manual after a 1-hour advance. Payload times stay virtual; ``t=`` is the real time of the
+manual after a 1-hour advance. Each mock sends a CV DeepMatch callback and a CV DeepSearch
+completion callback (CVDS-12). Payload times stay virtual; ``t=`` is the real time of the
 attempt, so the verifiers (which compare ``t`` with the receiver's real clock, 5-minute
 tolerance) accept. A body changed by one byte is rejected by both, so the checks can fail.
 """
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from conftest import FULL
+from cvds_contract_helpers import SEARCH_SECONDS, candidate, ingest, search
 from mockserver.clock import parse_iso
 from test_cvdeepmatch_submit import accepted_id, submit
 from tests.defects.serving import mock_app, serve
@@ -68,17 +70,20 @@ def wait_for_requests(receiver: WebhookReceiver, count: int) -> list:
 
 
 def callbacks_from(clock_mode: str, receiver: WebhookReceiver) -> tuple[list, list[dict]]:
-    """Serve a mock on ``clock_mode``, get one CV DeepMatch callback sent while its clock is
-    at least an hour ahead of real time; the received requests and the delivery log."""
+    """Serve a mock on ``clock_mode``; get a CV DeepMatch and a CV DeepSearch callback sent
+    while its clock is at least an hour ahead of real time. The received requests (in order
+    of arrival) and the delivery log."""
     app = scaled_mock() if clock_mode == "scaled" else manual_mock()
     with serve(app) as base_url:
         api = HttpApi(base_url)
         if clock_mode == "manual":
             api.advance(HOUR)
+        assert ingest(api, [candidate("c1")]).status_code == 200
         accepted_id(submit(api, webhook_url=receiver.url, headers=FAST))
+        assert search(api, body={"webhook_url": receiver.url}).status_code == 200
         if clock_mode == "manual":
-            api.advance(6)
-        received = wait_for_requests(receiver, 1)
+            api.advance(SEARCH_SECONDS + 1)
+        received = wait_for_requests(receiver, 2)
         log = api.deliveries()
     return received, log
 
@@ -87,23 +92,29 @@ def callbacks_from(clock_mode: str, receiver: WebhookReceiver) -> tuple[list, li
 def test_the_docs_python_and_node_verifiers_accept_every_callback(clock_mode):
     with WebhookReceiver() as receiver:
         received, log = callbacks_from(clock_mode, receiver)
-    assert len(received) == 1, f"one callback expected, got {len(received)}"
-    [request] = received
-    header = request.header("X-CVDM-Signature")
-    t = int(request.header("X-CVDM-Signature-Timestamp"))
-    [attempt] = [a for record in log for a in record["attempts"]]
-    assert parse_iso(attempt["at"]) - t > HOUR - 60, "the attempt's virtual time is an hour ahead of t"
-    assert abs(time.time() - t) < 60, "t is the real time of the attempt"
-    assert attempt["signature_timestamp"] == t and int(parse_iso(attempt["signed_at"])) == t
+    assert len(received) == 2, f"a CV DeepMatch and a CV DeepSearch callback expected, got {len(received)}"
+    assert {json.loads(r.body).get("event", "cvdm") for r in received} == {"cvdm", "cvdeepsearch.completed"}
+    assert [len(record["attempts"]) for record in log] == [1, 1], "one attempt each"
+    attempts = {"api_" + record["run_id"]: record["attempts"][0] for record in log}
 
     verify_webhook = docs_verifier()
-    tampered = request.body.replace(b'"finished"', b'"Finished"')
-    assert tampered != request.body
-    assert verify_webhook(header, request.body, ACME_SECRET) is True
-    assert verify_webhook(header, tampered, ACME_SECRET) is False
+    checks: list[tuple[str, bytes, str]] = []
+    expected: list[bool] = []
+    for request in received:
+        header = request.header("X-CVDM-Signature")
+        t = int(request.header("X-CVDM-Signature-Timestamp"))
+        attempt = attempts[request.header("X-CVDM-Request-Id")]
+        assert attempt["signature_timestamp"] == t
+        assert parse_iso(attempt["at"]) - t > HOUR - 60, "the attempt's virtual time is an hour ahead of t"
+        assert abs(time.time() - t) < 60, "t is the real time of the attempt"
+        assert int(parse_iso(attempt["signed_at"])) == t
+        tampered = request.body.replace(b'"status":"', b'"status":"X')
+        assert tampered != request.body
+        assert verify_webhook(header, request.body, ACME_SECRET) is True
+        assert verify_webhook(header, tampered, ACME_SECRET) is False
+        checks += [(header, request.body, ACME_SECRET), (header, tampered, ACME_SECRET),
+                   (header, request.body, "whsec_wrong")]
+        expected += [True, False, False]
     if node_binary() is None:
         pytest.skip("node is not installed: the docs' Node.js verifier cannot run (Python verifier passed)")
-    answers = node_verifier_answers([(header, request.body, ACME_SECRET), (header, tampered, ACME_SECRET),
-                                     (header, request.body, "whsec_wrong")])
-    assert answers == [True, False, False]
-    assert json.loads(request.body)["status"] == "finished"
+    assert node_verifier_answers(checks) == expected
