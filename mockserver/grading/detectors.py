@@ -203,15 +203,25 @@ def retry_403(trail: Trail) -> list[Violation]:
 @detector
 def retry_402(trail: Trail) -> list[Violation]:
     def no_credit_change(a: dict, b: dict) -> bool:
-        return not any(a["epoch"] < at <= b["epoch"] for at in trail.credit_changes)
+        # inclusive: a top-up in the same instant as the 402 gets the benefit of the doubt
+        return not any(a["epoch"] <= at <= b["epoch"] for at in trail.credit_changes)
     return _repeats_after(trail, 402, lambda e: e.get("fp"), no_credit_change)
 
 
 # -- submitting again instead of polling -----------------------------------------------------
 
-def _repeat_submits(trail: Trail) -> list[tuple[dict, dict, bool]]:
-    """(previous attempt, repeat that created a new run, previous run still pending as far as
-    the client had been told) for every same-input repeat of a run submit."""
+@dataclass(frozen=True)
+class Repeat:
+    """A submit of the same input as an earlier attempt (same operation and fingerprint)."""
+
+    prev: dict        # the attempt just before it
+    entry: dict       # the repeat
+    pending: bool     # an earlier run of this input was not known terminal to the client yet
+    failed: bool      # the attempt just before it was answered 5xx
+    new_run: bool     # the repeat started another run
+
+
+def _repeat_submits(trail: Trail) -> list[Repeat]:
     submits = trail.ops("run_submit")
     seen_terminal: dict[str, float] = dict(trail.told_terminal)
     for e in trail.entries:
@@ -224,13 +234,11 @@ def _repeat_submits(trail: Trail) -> list[tuple[dict, dict, bool]]:
         if e.get("operation") not in submits or not e.get("fp"):
             continue
         group = groups.setdefault((e["operation"], e["fp"]), [])
-        new_run = e.get("status", 0) < 300 and e.get("run") and not e.get("replay") and e["run"] not in created
-        if new_run and group:
+        new_run = bool(e.get("status", 0) < 300 and e.get("run") and not e.get("replay") and e["run"] not in created)
+        if group:
             pending = any(p.get("status", 0) < 300 and p.get("run")
                           and seen_terminal.get(p["run"], float("inf")) > e["epoch"] for p in group)
-            failed = group[-1].get("status", 0) >= 500
-            if pending or failed:
-                out.append((group[-1], e, pending))
+            out.append(Repeat(group[-1], e, pending, group[-1].get("status", 0) >= 500, new_run))
         if new_run:
             created.add(e["run"])
         group.append(e)
@@ -240,27 +248,30 @@ def _repeat_submits(trail: Trail) -> list[tuple[dict, dict, bool]]:
 @detector
 def resubmit_while_pending(trail: Trail) -> list[Violation]:
     keyed = trail.ops("keyed_submit")
-    return [(repeat, f"same input as {prev['time']}; its run {prev.get('run')} was still pending")
-            for prev, repeat, pending in _repeat_submits(trail)
-            if pending and repeat["operation"] not in keyed]
+    return [(r.entry, f"same input as the submit at {r.prev['time']}, whose run was still pending; "
+                      f"another run {r.entry.get('run')} was started")
+            for r in _repeat_submits(trail)
+            if r.pending and r.new_run and r.entry["operation"] not in keyed]
 
 
 @detector
 def idempotency_key_missing(trail: Trail) -> list[Violation]:
     keyed = trail.ops("keyed_submit")
-    return [(repeat, f"same input as {prev['time']} ({prev['status']}), neither sent an idempotency_key; "
-                     f"a second run {repeat.get('run')} was started")
-            for prev, repeat, _ in _repeat_submits(trail)
-            if repeat["operation"] in keyed and not prev.get("idem")]
+    return [(r.entry, f"same input as the submit at {r.prev['time']} ({r.prev['status']}), "
+                      f"sent without an idempotency_key")
+            for r in _repeat_submits(trail)
+            if r.entry["operation"] in keyed and not r.prev.get("idem")
+            and ((r.pending and r.new_run) or (r.failed and not r.entry.get("idem")))]
 
 
 @detector
 def idempotency_key_not_reused(trail: Trail) -> list[Violation]:
     keyed = trail.ops("keyed_submit")
-    return [(repeat, f"retry of the submit at {prev['time']} ({prev['status']} {prev.get('code', '')}) "
-                     f"with {'another' if repeat.get('idem') else 'no'} idempotency_key; a second run was started")
-            for prev, repeat, _ in _repeat_submits(trail)
-            if repeat["operation"] in keyed and prev.get("idem") and repeat.get("idem") != prev.get("idem")]
+    return [(r.entry, f"retry of the submit at {r.prev['time']} ({r.prev['status']} {r.prev.get('code', '')}) "
+                      f"with {'another' if r.entry.get('idem') else 'no'} idempotency_key")
+            for r in _repeat_submits(trail)
+            if r.entry["operation"] in keyed and (r.pending or r.failed)
+            and r.prev.get("idem") and r.entry.get("idem") != r.prev.get("idem")]
 
 
 # -- reading runs ----------------------------------------------------------------------------
