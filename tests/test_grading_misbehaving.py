@@ -10,6 +10,7 @@ import pytest
 
 from conftest import EXPIRED, FULL, LOW, NO_PERMS, Api, make_app
 from mockserver.platform.journal import Journal
+from cvds_contract_helpers import candidate, ingest, run_path, search
 from test_cvdeepmatch_submit import poll as cvdm_poll
 from test_cvdeepmatch_submit import submit as cvdm_submit
 from tests.support.audio_fixtures import audio_file
@@ -266,6 +267,20 @@ def test_a_duplicate_cv_deepmatch_submit_without_idempotency_key_breaks_idempote
     report = grade(api)
     assert broken(report) == {"IDEMPOTENCY_KEY_MISSING"}
     assert finding(report, "IDEMPOTENCY_KEY_MISSING")["evidence"][0]["run"] == second
+
+
+def test_a_duplicate_cv_deepsearch_search_without_idempotency_key_breaks_idempotency_key_missing_only(api):
+    assert ingest(api, [candidate("c1")]).status_code == 200
+    first = search(api).json()["id"]
+    second = search(api).json()["id"]
+    keyed = search(api, body={"idempotency_key": "search-7"}).json()["id"]
+    assert search(api, body={"idempotency_key": "search-7"}).json()["id"] == keyed  # a replay: fine
+    api.advance(600)
+    for run_id in (first, second, keyed):
+        assert api.call("GET", run_path(run_id)).json()["status"] == "completed"
+    report = grade(api)
+    assert broken(report) == {"IDEMPOTENCY_KEY_MISSING"}
+    assert [e["run"] for e in finding(report, "IDEMPOTENCY_KEY_MISSING")["evidence"]] == [second, keyed]
 
 
 def test_a_keyed_cv_deepmatch_retry_is_an_idempotent_replay_and_grades_clean(api):
