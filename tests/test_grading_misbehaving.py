@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXPIRED, FULL, LOW, NO_PERMS, Api, make_app
+from conftest import EXPIRED, FULL, LOW, NO_PERMS, REVOKED, Api, make_app
 from mockserver.platform.journal import Journal
 from cvds_contract_helpers import candidate, ingest, run_path, search
 from test_cvdeepmatch_submit import poll as cvdm_poll
@@ -205,6 +205,13 @@ def test_calling_again_with_an_expired_key_breaks_retry_401_only(api):
     found = finding(report, "RETRY_401")
     assert found["count"] == 2 and found["evidence"][0]["key"].endswith("0001")
     assert EXPIRED not in str(report)  # keys are masked in the journal
+
+
+def test_two_different_keys_each_refused_once_are_not_a_retry_even_when_their_masks_look_alike(api):
+    assert api.call("GET", "/api/v1/credits", key=EXPIRED).status_code == 401
+    assert api.call("GET", "/api/v1/credits", key=REVOKED).status_code == 401
+    report = grade(api)
+    assert report["requests_covered"] == 2 and report["findings"] == []
 
 
 def test_one_401_then_a_valid_key_grades_clean(api):

@@ -191,12 +191,12 @@ def retry_400(trail: Trail) -> list[Violation]:
 
 @detector
 def retry_401(trail: Trail) -> list[Violation]:
-    return _repeats_after(trail, 401, lambda e: e.get("key"), lambda a, b: b.get("status") == 401)
+    return _repeats_after(trail, 401, lambda e: e.get("keyId"), lambda a, b: b.get("status") == 401)
 
 
 @detector
 def retry_403(trail: Trail) -> list[Violation]:
-    return _repeats_after(trail, 403, lambda e: (e["fp"], e.get("key")) if e.get("fp") else None,
+    return _repeats_after(trail, 403, lambda e: (e["fp"], e.get("keyId")) if e.get("fp") else None,
                           lambda a, b: b.get("status") == 403)
 
 
