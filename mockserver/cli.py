@@ -91,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         add_verify_parser(sub)
     except ImportError:
         pass
+    from .grading.cli import add_grade_parser, run_grade
+    add_grade_parser(sub)
     args = parser.parse_args(argv)
-    handlers = {"serve": cmd_serve, "routes": cmd_routes, "keys": cmd_keys}
+    handlers = {"serve": cmd_serve, "routes": cmd_routes, "keys": cmd_keys, "grade": run_grade}
     if args.command == "verify":
         from contract_tests.cli import run_verify
         return run_verify(args)

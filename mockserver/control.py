@@ -226,7 +226,9 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
         ("/webhooks/deliveries", deliveries, ["GET"]),
         ("/health", health, ["PUT"]),
     ]
+    from .control_grades import grade_routes
     routes = [Route(CONTROL_PREFIX + path, guarded(fn), methods=methods) for path, fn, methods in table]
+    extra_routes = extra_routes + grade_routes(platform)
     for route in extra_routes:
         routes.append(Route(CONTROL_PREFIX + route.path, guarded(route.endpoint), methods=list(route.methods or [])))
     return routes

@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from .contract import Operation
 from .errors import ApiError, envelope
+from .grading.facts import reply_facts, request_facts
 from .platform.auth import authenticate, authorise
 from .platform.context import Ctx, Platform, Reply
 from .platform.ids import request_id as new_request_id
@@ -76,6 +77,7 @@ class Pipeline:
         rid = new_request_id(now)
         op, path_values, allowed = platform.contract.match(request.method, request.scope["path"])
         ctx: Ctx | None = None
+        facts: dict = {}
         if op is None:
             if allowed:
                 err = ApiError(405, "METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(allowed)})
@@ -92,6 +94,7 @@ class Pipeline:
                 log.exception("unhandled error in %s", op.operation_id)
                 reply = error_reply(ApiError(500, "INTERNAL_ERROR"), platform, rid)
             finally:
+                facts = request_facts(ctx, path_values)  # before close: hashes upload heads
                 await ctx.input.close()
             if platform.settings.strict:
                 reply = self._check(op, reply, rid)
@@ -102,6 +105,7 @@ class Pipeline:
             "client": ctx.client.id if ctx and ctx.client else None,
             "key": ctx.key.masked() if ctx and ctx.key else None, "requestId": rid,
             "durationMs": round((time.perf_counter() - started) * 1000, 3),
+            "epoch": now, **facts, **reply_facts(op, reply),
         })
         return response
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from typing import Callable
+from typing import Awaitable, Callable
 
 from ..clock import Clock
 from .admission import Resolver
@@ -66,6 +66,8 @@ class WebhookEngine:
         self._bodies: dict[str, bytes] = {}
         self._in_flight: set[str] = set()
         self._listeners: list[Callable[[], None]] = []
+        # Awaited after an attempt is delivered: (record, attempt) — client grading's receiver probes.
+        self.after_delivered: list[Callable[[dict, dict], Awaitable[None]]] = []
         for record in sorted(self.persistence.load_all(), key=lambda r: r["created_at"]):
             self._deliveries[record["id"]] = record
 
@@ -166,6 +168,9 @@ class WebhookEngine:
                                      secret=self.secret_for(record["client_id"]), timestamp=int(signed_at))
             result = await self.transport.deliver(record["url"], headers, body)
             self._record(record, attempted_at, signed_at, headers, result)
+            if record["state"] == DELIVERED:
+                for hook in self.after_delivered:
+                    await hook(copy.deepcopy(record), copy.deepcopy(record["attempts"][-1]))
         finally:
             self._in_flight.discard(delivery_id)
 
