@@ -29,6 +29,7 @@ from .store import open_store
 
 log = logging.getLogger("zenhire_mock")
 CLOCK_KIND = "_clock"
+LIVENESS_PATH = CONTROL_PREFIX + "/live"
 
 
 @lru_cache(maxsize=4)
@@ -168,7 +169,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def openapi_json(request: Request) -> Response:
         return Response(spec_json, media_type="application/json")
 
-    routes = [Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
+    async def live(request: Request) -> Response:
+        """Liveness of the mock process itself (container HEALTHCHECK): 200 whatever the
+        simulated platform's health, and present even with --no-control."""
+        return Response(b'{"status":"live"}', media_type="application/json")
+
+    routes = [Route(LIVENESS_PATH, live, methods=["GET", "HEAD"]),
+              Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
               Route("/openapi.json", openapi_json, methods=["GET"])] + extra_public
     if settings.control:
         routes += build_control_routes(platform, scheduler, reload_hook, extra_control)
