@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .clock import Clock, parse_iso
-from .config import Settings
+from .config import LIVENESS_PATH, Settings
 from .contract import SPEC_PATH, Contract
 from .control import CONTROL_PREFIX, build_control_routes
 from .modules import load_modules
@@ -29,7 +29,6 @@ from .store import open_store
 
 log = logging.getLogger("zenhire_mock")
 CLOCK_KIND = "_clock"
-LIVENESS_PATH = CONTROL_PREFIX + "/live"
 
 
 @lru_cache(maxsize=4)

@@ -13,7 +13,7 @@ import socket
 import sys
 
 from . import __version__
-from .config import CLOCK_MODES, LOG_LEVELS, PREVIEWS, ConfigError, Settings, env_var
+from .config import CLOCK_MODES, LIVENESS_PATH, LOG_LEVELS, PREVIEWS, ConfigError, Settings, env_var
 
 USAGE_ERROR = 2
 PROG = "zenhire-mock"
@@ -181,7 +181,10 @@ def cmd_serve(args) -> int:
         print(f"  {row['key']:<36} {row['client']:<12} {row['label']}")
     sys.stdout.flush()
     config = uvicorn.Config(app, log_level=settings.log_level, access_log=settings.log_level == "debug")
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has already shut down gracefully
+        pass
     return 0
 
 
@@ -215,7 +218,6 @@ def cmd_probe(args) -> int:
     import urllib.error
     import urllib.request
 
-    from .app import LIVENESS_PATH
     try:
         settings = Settings.from_env(port=args.port)
     except ConfigError as exc:

@@ -15,6 +15,8 @@ PREVIEWS = ("cvds-results",)
 CLOCK_MODES = ("real", "scaled", "manual")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 ENV_PREFIX = "ZENHIRE_MOCK_"
+# The mock process's own liveness (outside the simulated platform): container HEALTHCHECK.
+LIVENESS_PATH = "/__mock/live"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")

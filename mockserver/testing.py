@@ -44,7 +44,6 @@ def settings_for_tests(**overrides: Any) -> Settings:
     return settings
 
 
-
 class MockHandle:
     """One running mock: an httpx client bound to it, its clock, its control operations, the
     webhook delivery log and the request journal."""
