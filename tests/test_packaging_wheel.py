@@ -6,6 +6,7 @@ how to install it. The pytest plugin is registered through its entry point."""
 
 from __future__ import annotations
 
+import re
 import stat
 import subprocess
 import sys
@@ -92,7 +93,9 @@ def test_installed_routes_and_keys_work_from_any_directory(installed, elsewhere)
         assert "site-packages" in line and path.is_file() and not path.is_symlink(), line
 
 
-def test_installed_verify_help_works_and_verify_without_its_extra_is_one_line(installed, elsewhere):
+def test_installed_verify_names_its_extra_until_installed_then_runs_the_suite(installed, wheel, elsewhere):
+    """Without the extra: one line naming the install command. With it (installed into this
+    module's venv last, which the other tests do not mind): the packaged suite runs."""
     env = clean_env(installed)
     helped = run(["zenhire-mock", "verify", "--help"], env=env, cwd=elsewhere)
     assert helped.returncode == 0, helped.stderr
@@ -102,6 +105,12 @@ def test_installed_verify_help_works_and_verify_without_its_extra_is_one_line(in
     assert "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "pip install 'zenhire-mock[verify]'" in r.stderr
+    pip(installed, "install", "-q", f"zenhire-mock[verify] @ {wheel.as_uri()}")
+    with serving(["zenhire-mock", "serve", "--port", "0", "--log-level", "warning"], env=env, cwd=elsewhere) as url:
+        verified = run(["zenhire-mock", "verify", "--base-url", url, "--api-key", "zh_api_test_full_access_0001",
+                        "-k", "test_universal"], env=env, cwd=elsewhere, timeout=300)
+    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-2000:]
+    assert re.search(r"\b[1-9]\d* passed", verified.stdout) and "catalog totals" in verified.stdout
 
 
 def test_installed_serve_answers_from_a_temporary_directory(installed, elsewhere):
