@@ -235,9 +235,23 @@ def cmd_probe(args) -> int:
     return 0 if ok else 1
 
 
+class _DefaultsFormatter(_Formatter):
+    """Adds ``[default: …]`` to any option help that does not state its default (verify's
+    options are defined by the contract suite, which documents most defaults in prose)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or not action.option_strings or action.required \
+                or action.default is argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+            return text
+        shown = "none" if action.default is None else "off" if action.default is False else action.default
+        return f"{text} [default: {shown}]"
+
+
 def _add_verify(sub) -> None:
     from contract_tests.cli import add_verify_parser
-    add_verify_parser(sub)
+    verify = add_verify_parser(sub)
+    verify.formatter_class = _DefaultsFormatter
 
 
 def build_parser() -> argparse.ArgumentParser:
