@@ -191,3 +191,9 @@ def test_probe_is_not_live_on_a_closed_port():
     r = run_cli("probe", "--port", str(port), "--timeout", "2")
     assert r.returncode == 1
     assert "not live" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_missing_scenario_folder_from_the_variable_names_the_variable(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    assert_one_line_config_error(run_cli("keys", env={"ZENHIRE_MOCK_SCENARIOS": str(missing)}),
+                                 "ZENHIRE_MOCK_SCENARIOS", str(missing))

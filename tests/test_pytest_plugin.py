@@ -184,3 +184,11 @@ def test_the_plugin_fixture_names_clash_with_none_of_this_repos():
                  *ROOT.glob("tests/**/conftest.py"), *ROOT.glob("contract_tests/**/conftest.py")]:
         theirs |= fixture_names(path)
     assert theirs and not ours & theirs
+
+
+def test_the_readme_context_manager_example_runs_outside_pytest(tmp_path):
+    text = (ROOT / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "from mockserver.testing import" in b]
+    out = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", out.stdout.strip()), out.stdout
