@@ -3,25 +3,33 @@
 #   docker run --rm -p 8080:8080 zenhire-mock
 #   docker run --rm -p 8080:8080 -v "$PWD/my-scenarios:/scenarios:ro" \
 #       -e ZENHIRE_MOCK_SCENARIOS=/scenarios zenhire-mock
-FROM python:3.11-slim
+#   docker run --rm -p 9000:9000 -e ZENHIRE_MOCK_PORT=9000 zenhire-mock      # HEALTHCHECK follows the port
+# A regular (non-editable) install pinned by constraints.txt; the build folder is removed after it.
+FROM python:3.11.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ZENHIRE_MOCK_HOST=0.0.0.0 \
     ZENHIRE_MOCK_PORT=8080
 
 RUN useradd --create-home --uid 10001 zenhire
-WORKDIR /app
-COPY pyproject.toml README.md openapi.yaml ./
+WORKDIR /src
+COPY pyproject.toml README.md openapi.yaml constraints.txt ./
 COPY mockserver ./mockserver
 COPY contract_tests ./contract_tests
 COPY scenarios ./scenarios
-RUN pip install -e . && mkdir -p /scenarios /state && chown zenhire /state
+RUN pip install --no-cache-dir -c constraints.txt . \
+    && rm -rf /src/* \
+    && mkdir -p /scenarios /state \
+    && chown 10001 /state
 
-USER zenhire
+WORKDIR /state
+USER 10001
 EXPOSE 8080
 VOLUME ["/scenarios", "/state"]
-HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/api/v1/health', timeout=2).status == 200 else 1)"
+# The mock's own liveness (GET /__mock/live on $ZENHIRE_MOCK_PORT), not the simulated
+# /api/v1/health: a simulated outage must not get the container restarted.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["zenhire-mock", "probe"]
 CMD ["zenhire-mock", "serve"]

@@ -66,7 +66,17 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
+VERIFY_EXTRA = "pip install 'zenhire-mock[verify]'"
+
+
 def run_verify(args: argparse.Namespace) -> int:
+    import importlib.util
+    import sys
+    missing = [m for m in ("pytest", "hypothesis", "schemathesis") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"zenhire-mock verify: the contract suite needs {', '.join(missing)}; install them with: "
+              f"{VERIFY_EXTRA}", file=sys.stderr)
+        return 2
     import pytest
     return int(pytest.main(pytest_args(args)))
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .clock import Clock, parse_iso
-from .config import Settings
+from .config import LIVENESS_PATH, Settings
 from .contract import SPEC_PATH, Contract
 from .control import CONTROL_PREFIX, build_control_routes
 from .modules import load_modules
@@ -168,7 +168,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def openapi_json(request: Request) -> Response:
         return Response(spec_json, media_type="application/json")
 
-    routes = [Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
+    async def live(request: Request) -> Response:
+        """Liveness of the mock process itself (container HEALTHCHECK): 200 whatever the
+        simulated platform's health, and present even with --no-control."""
+        return Response(b'{"status":"live"}', media_type="application/json")
+
+    routes = [Route(LIVENESS_PATH, live, methods=["GET", "HEAD"]),
+              Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
               Route("/openapi.json", openapi_json, methods=["GET"])] + extra_public
     if settings.control:
         routes += build_control_routes(platform, scheduler, reload_hook, extra_control)

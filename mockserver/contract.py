@@ -12,13 +12,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+# The contract ships inside the package (mockserver/data/openapi.yaml: in a checkout a link to the
+# root openapi.yaml people edit, in a wheel a real copy), so an installed mock finds it anywhere.
+SPEC_PATH = Path(str(resources.files("mockserver").joinpath("data", "openapi.yaml")))
 _PATH_PARAM = re.compile(r"\{([^}/]+)\}")
 
 

@@ -21,7 +21,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-DEFAULT_SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# The default scenarios ship inside the package (mockserver/data/scenarios: in a checkout a link to
+# the root scenarios/ folder people edit, in a wheel real copies).
+DEFAULT_SCENARIO_DIR = Path(str(resources.files("mockserver").joinpath("data", "scenarios")))
 DEFAULT_SCENARIO = DEFAULT_SCENARIO_DIR / "default.yaml"
 
 

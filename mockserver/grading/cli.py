@@ -12,14 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-import httpx
-
 from .report import GradeReport
 from .rules import SEVERITIES
 
 
 def add_grade_parser(sub) -> None:
-    p = sub.add_parser("grade", help="grade a client's behaviour against the docs' rules (exit 1 on findings)")
+    p = sub.add_parser("grade", formatter_class=argparse.ArgumentDefaultsHelpFormatter, help="grade a client's behaviour against the docs' rules (exit 1 on findings)")
     p.add_argument("--base-url", required=True, help="the running mock, e.g. http://127.0.0.1:8080")
     p.add_argument("--client", required=True, help="client id to grade (GET /__mock/clients lists them)")
     p.add_argument("--control-token", help="X-Mock-Control-Token when the mock was started with one")
@@ -31,6 +29,8 @@ def add_grade_parser(sub) -> None:
 
 
 def fetch_report(base_url: str, client: str, token: str | None = None, timeout: float = 30.0) -> GradeReport:
+    import httpx  # only this command needs an HTTP client: `serve` starts without it
+
     headers = {"X-Mock-Control-Token": token} if token else {}
     response = httpx.get(base_url.rstrip("/") + "/__mock/grades", params={"client": client},
                          headers=headers, timeout=timeout, trust_env=False)
@@ -44,6 +44,8 @@ def fetch_report(base_url: str, client: str, token: str | None = None, timeout: 
 
 
 def run_grade(args: argparse.Namespace) -> int:
+    import httpx
+
     try:
         report = fetch_report(args.base_url, args.client, args.control_token, args.timeout)
     except (httpx.HTTPError, RuntimeError) as exc:
