@@ -70,6 +70,7 @@
   function showTab(name) {
     if (!document.getElementById(name)) name = "requests";
     state.tab = name;
+    say("");
     document.querySelectorAll("main > section.panel").forEach((s) => { s.hidden = s.id !== name; });
     document.querySelectorAll(".tabs a").forEach((a) => {
       if (a.dataset.tab === name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
@@ -103,7 +104,7 @@
         : el("p", { class: "note", text: "No run changed state." }),
       el("h4", { text: "Webhook attempts" }),
       changes.webhookAttempts.length ? el("ul", { id: "due-attempts" }, changes.webhookAttempts.map((a) =>
-        el("li", {}, el("code", { text: a.deliveryId }), ` attempt ${a.n}: ${a.status ?? "no answer"} (${a.outcome}) at ${a.at}`)))
+        el("li", {}, el("code", { text: a.deliveryId }), ` (run ${a.runId}) attempt ${a.n}: ${a.status ?? "no answer"} (${a.outcome}) at ${a.at}`)))
         : el("p", { class: "note", text: "No webhook attempt was due." }));
     await loadClock();
   }
@@ -171,7 +172,7 @@
 
   // -- runs ------------------------------------------------------------------------------------
   function badge(status) {
-    const cls = ["success", "finished", "partial"].includes(status) ? "ok"
+    const cls = ["success", "finished", "partial", "delivered"].includes(status) ? "ok"
       : ["failed"].includes(status) ? "bad" : "wait";
     return el("span", { class: "badge " + cls, "data-field": "status", text: status });
   }
@@ -185,7 +186,8 @@
         el("li", { class: p.reached ? "reached" : "", "data-state": p.state },
           p.state, el("time", { datetime: p.at, text: p.at.replace("T", " ").replace("Z", "") + (p.reached ? "" : " (due)") })))),
       el("dl", { class: "facts" },
-        el("dt", { text: "Outcome" }), el("dd", { text: run.outcome + (run.error ? ` (${run.error})` : "") }),
+        el("dt", { text: run.status === run.outcome ? "Outcome" : "Outcome (planned)" }),
+        el("dd", { text: run.outcome + (run.error ? ` (${run.error})` : "") }),
         el("dt", { text: "Credits" }), el("dd", { "data-field": "credits",
           text: `held ${c.held} · charged ${c.charged} · released ${c.released}` +
                 (c.pendingSettlement ? ` · ${c.pendingSettlement.action} due ${c.pendingSettlement.at}` : "") }),
@@ -211,10 +213,11 @@
 
   function deliveryCard(d) {
     const attempts = d.attempts.map((a) => el("tr", { "data-attempt": String(a.n) },
-      el("td", { text: String(a.n) + (a.resend ? " (resend)" : "") }), el("td", { text: a.at }),
-      el("td", { class: statusClass(a.status), text: a.status === null ? (a.error || "no answer") : String(a.status) }),
-      el("td", { text: a.outcome }), el("td", { text: `${a.duration_ms} ms` }),
-      el("td", { class: "mono", text: signatureOf(a.request_headers) })));
+      el("td", { "data-label": "Attempt", text: String(a.n) + (a.resend ? " (resend)" : "") }),
+      el("td", { "data-label": "At", text: a.at }),
+      el("td", { "data-label": "Status", class: statusClass(a.status), text: a.status === null ? (a.error || "no answer") : String(a.status) }),
+      el("td", { "data-label": "Outcome", text: a.outcome }), el("td", { "data-label": "Took", text: `${a.duration_ms} ms` }),
+      el("td", { "data-label": "Signature header", class: "mono sig", text: signatureOf(a.request_headers) })));
     const button = el("button", { type: "button", class: "resend", "data-delivery": d.id,
       "aria-label": `Resend delivery ${d.id}`, text: "Resend",
       onclick: async () => {
@@ -264,7 +267,8 @@
       el("th", { scope: "row" }, c.id, c.name ? el("div", { class: "muted", text: c.name }) : null),
       el("td", { text: c.active ? "yes" : "no" }), el("td", { text: c.permissions.join(", ") || "—" }),
       el("td", { text: String(c.creditBalance) }),
-      el("td", { class: "mono", text: c.keys.map((k) => maskKey(k.key) + (k.label ? ` (${k.label})` : "")).join("\n") }),
+      el("td", {}, el("ul", { class: "keys" }, c.keys.map((k) => el("li", {}, el("code", { text: maskKey(k.key) }),
+        k.label ? ` ${k.label}` : "", k.project ? ` · project ${k.project}` : "")))),
       el("td", {}, el("button", { type: "button", "aria-label": `Ledger of ${c.id}`, text: "Ledger",
         onclick: () => openLedger(c.id, true) })))));
     if (state.ledgerClient) await openLedger(state.ledgerClient, false);
@@ -296,10 +300,13 @@
     const note = $("#grades-note");
     const report = $("#grades-report");
     if (!client) return;
+    if (state.gradesAbsent) return;
     const token = sessionStorage.getItem(TOKEN_KEY);
     const response = await fetch(`${API}/grades?client=${encodeURIComponent(client)}`,
       { headers: token ? { "X-Mock-Control-Token": token } : {} });
     if (response.status === 404) {
+      state.gradesAbsent = true;  // asked once per page: an absent endpoint is not asked again
+      $("#grades-form").hidden = true;
       note.hidden = false;
       note.textContent = "This server has no grading report (GET /__mock/grades answered 404).";
       report.replaceChildren();
