@@ -48,6 +48,8 @@ def masked_headers(headers) -> dict[str, str]:
     out = {}
     for name, value in headers.items():
         lower = name.lower()
+        if lower == "referer":
+            value = value.split("?", 1)[0].split("#", 1)[0]  # a query or fragment may carry a secret
         out[lower] = (value[:6] + MASK if len(value) > 12 else MASK) if lower in SECRET_HEADERS else mask_text(value)
     return out
 
