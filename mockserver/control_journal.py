@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .platform.journal_fields import header_lines
+
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 DETAIL_FIELDS = ("requestHeaders", "requestBody", "responseHeaders", "responseBody")
@@ -77,5 +79,9 @@ def journal_entry(journal, request_id: str) -> dict | None:
     """The full entry of one request (headers and body excerpts included), or None."""
     for entry in journal.query(limit=_EVERYTHING):
         if entry.get("requestId") == request_id:
-            return dict(entry)
+            full = dict(entry)
+            for name in ("requestHeaders", "responseHeaders"):
+                if isinstance(full.get(name), str):
+                    full[name] = header_lines(full[name])
+            return full
     return None

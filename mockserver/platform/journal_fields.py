@@ -14,8 +14,8 @@ import json
 import re
 from typing import Any
 
-EXCERPT_BYTES = 2048
-MASK = "•••"
+EXCERPT_BYTES = 1024
+MASK = "[masked]"  # ASCII keeps the excerpts compact strings (1 byte per character)
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie",
                             "x-mock-control-token"})
 _CANDIDATE_TOKEN = re.compile(r"#t=[A-Za-z0-9_\-]+")
@@ -39,19 +39,27 @@ def excerpt(raw: bytes | str | None) -> str | None:
         raw = raw.encode("utf-8")
     cut = raw[:EXCERPT_BYTES].decode("utf-8", errors="replace")
     if len(raw) > EXCERPT_BYTES:
-        cut += f"… ({len(raw)} bytes in all)"
+        cut += f"... ({len(raw)} bytes in all)"
     return mask_text(cut)
 
 
-def masked_headers(headers) -> dict[str, str]:
-    """Request headers with every credential replaced by its first characters and a mask."""
-    out = {}
+def masked_headers(headers) -> str:
+    """Request headers, one ``name: value`` per line (compact to keep), with every credential
+    cut to its first characters and a mask; `header_lines` reads them back."""
+    lines = []
     for name, value in headers.items():
         lower = name.lower()
         if lower == "referer":
             value = value.split("?", 1)[0].split("#", 1)[0]  # a query or fragment may carry a secret
-        out[lower] = (value[:6] + MASK if len(value) > 12 else MASK) if lower in SECRET_HEADERS else mask_text(value)
-    return out
+        value = (value[:6] + MASK if len(value) > 12 else MASK) if lower in SECRET_HEADERS else mask_text(value)
+        lines.append(f"{lower}: {value}")
+    return "\n".join(lines)
+
+
+def header_lines(text: str | None) -> dict[str, str]:
+    """The headers `masked_headers` kept, as a mapping (a repeated header keeps its last value)."""
+    pairs = (line.split(": ", 1) for line in (text or "").splitlines() if ": " in line)
+    return {name: value for name, value in pairs}
 
 
 def request_excerpt(ctx) -> str | None:
@@ -96,6 +104,6 @@ def detail_fields(request, ctx, op, path_values, reply, response) -> dict[str, A
         "runId": run_id_of(op, path_values, reply),
         "requestHeaders": masked_headers(request.headers),
         "requestBody": request_excerpt(ctx),
-        "responseHeaders": {k: mask_text(v) for k, v in reply.headers.items()},
+        "responseHeaders": "\n".join(f"{k.lower()}: {mask_text(v)}" for k, v in reply.headers.items()),
         "responseBody": response_excerpt(response),
     }

@@ -119,7 +119,12 @@
   }
 
   async function loadRequests() {
-    const page = await api("/journal?" + requestQuery());
+    const query = requestQuery();
+    const page = await api("/journal?" + query);
+    const signature = [query, page.total, page.entries.length && page.entries[0].seq, state.selected].join("|");
+    if (signature === state.requestsShown) return;  // nothing new: keep the DOM (and keyboard focus)
+    state.requestsShown = signature;
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.requestId : null;
     const rows = page.entries.map((e) => {
       const row = el("tr", { tabindex: "0", "data-request-id": e.requestId,
                              "aria-label": `${e.method} ${e.path} ${e.status}`,
@@ -133,6 +138,8 @@
       return row;
     });
     $("#requests-table tbody").replaceChildren(...rows);
+    const again = focused && rows.find((r) => r.dataset.requestId === focused);
+    if (again) again.focus();  // a live refresh keeps the keyboard where it was
     const first = state.cursors.length * 100;
     $("#requests-summary").textContent = page.total
       ? `${page.total} matching request(s); showing ${first + 1}–${first + page.entries.length}, newest first.`
