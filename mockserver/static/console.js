@@ -22,6 +22,23 @@
     for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
     return node;
   }
+  function swap(container, signature, nodes) {
+    // Re-render only on change; keep open <details> and keyboard focus (by data-key) across it.
+    if (container.shownSignature === signature) return;
+    container.shownSignature = signature;
+    const active = document.activeElement;
+    const focusKey = active && container.contains(active) ? active.getAttribute("data-key") : null;
+    const open = [...container.querySelectorAll("details[open][data-key]")].map((d) => d.dataset.key);
+    container.replaceChildren(...nodes);
+    for (const key of open) {
+      const d = container.querySelector(`details[data-key="${CSS.escape(key)}"]`);
+      if (d) d.open = true;
+    }
+    if (focusKey) {
+      const again = container.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
+      if (again) again.focus();
+    }
+  }
   const say = (text) => { $("#status").textContent = text || ""; };
   const statusClass = (s) => (s ? "s" + String(s)[0] : "");
   const maskKey = (k) => (k && k.length > 16 ? k.slice(0, 10) + "…" + k.slice(-4) : (k || "").slice(0, 4) + "…");
@@ -200,7 +217,7 @@
                 (c.pendingSettlement ? ` · ${c.pendingSettlement.action} due ${c.pendingSettlement.at}` : "") }),
         el("dt", { text: "Polls" }), el("dd", { "data-field": "polls",
           text: `${run.polls.received} received, ${run.polls.throttled} throttled` })),
-      run.polls.entries.length ? el("details", {}, el("summary", { text: "Polls" }),
+      run.polls.entries.length ? el("details", { "data-key": "polls-" + run.id }, el("summary", { text: "Polls" }),
         el("ul", {}, run.polls.entries.map((p) => el("li", { class: p.throttled ? "s4" : "" },
           `${p.time} → ${p.status}${p.throttled ? " (throttled)" : ""} `, el("code", { text: p.requestId }))))) : null);
   }
@@ -210,7 +227,7 @@
     for (const [name, value] of new FormData($("#run-filters"))) if (value) params.set(name, value);
     const data = await api("/runs?" + params.toString());
     $("#runs-summary").textContent = `${data.runs.length} run(s), newest first; virtual now ${data.now}.`;
-    $("#runs-list").replaceChildren(...data.runs.map(runCard));
+    swap($("#runs-list"), JSON.stringify(data.runs), data.runs.map(runCard));
   }
 
   // -- webhooks ------------------------------------------------------------------------------
@@ -225,7 +242,7 @@
       el("td", { "data-label": "Status", class: statusClass(a.status), text: a.status === null ? (a.error || "no answer") : String(a.status) }),
       el("td", { "data-label": "Outcome", text: a.outcome }), el("td", { "data-label": "Took", text: `${a.duration_ms} ms` }),
       el("td", { "data-label": "Signature header", class: "mono sig", text: signatureOf(a.request_headers) })));
-    const button = el("button", { type: "button", class: "resend", "data-delivery": d.id,
+    const button = el("button", { type: "button", class: "resend", "data-delivery": d.id, "data-key": "resend-" + d.id,
       "aria-label": `Resend delivery ${d.id}`, text: "Resend",
       onclick: async () => {
         button.disabled = true;
@@ -242,9 +259,9 @@
         el("caption", { class: "sr-only", text: "Attempts" }),
         el("thead", {}, el("tr", {}, ["#", "At", "Status", "Outcome", "Took", "Signature header"].map((h) => el("th", { scope: "col", text: h })))),
         el("tbody", {}, attempts.length ? attempts : el("tr", {}, el("td", { colspan: "6", text: "No attempt yet." }))))),
-      el("details", {}, el("summary", { text: "Body" }), el("pre", { text: d.body })),
+      el("details", { "data-key": "body-" + d.id }, el("summary", { text: "Body" }), el("pre", { text: d.body })),
       d.attempts.length && d.attempts[d.attempts.length - 1].response_body_excerpt
-        ? el("details", {}, el("summary", { text: "Last receiver answer" }), el("pre", { text: d.attempts[d.attempts.length - 1].response_body_excerpt }))
+        ? el("details", { "data-key": "answer-" + d.id }, el("summary", { text: "Last receiver answer" }), el("pre", { text: d.attempts[d.attempts.length - 1].response_body_excerpt }))
         : null,
       button);
   }
@@ -253,7 +270,7 @@
     const data = await api("/webhooks/deliveries");
     const list = data.deliveries.slice().reverse();
     $("#webhooks-summary").textContent = `${list.length} deliver${list.length === 1 ? "y" : "ies"}, newest first.`;
-    $("#deliveries-list").replaceChildren(...list.map(deliveryCard));
+    swap($("#deliveries-list"), JSON.stringify(list), list.map(deliveryCard));
   }
 
   // -- tenants ---------------------------------------------------------------------------------
@@ -339,8 +356,9 @@
 
   // -- refresh loop ----------------------------------------------------------------------------
   async function refresh() {
-    if (state.busy) return;
+    if (state.busy) { state.again = true; return; }  // a tab switch mid-refresh runs once more after
     state.busy = true;
+    state.again = false;
     try {
       await loadClock();
       if (state.tab === "requests") await loadRequests();
@@ -354,12 +372,14 @@
     } finally {
       state.busy = false;
     }
+    if (state.again) await refresh();
   }
 
   function live() {
     // Live views refresh without reload; the request list only while on its newest page.
     if (state.tab === "requests" && (state.cursor || !$("#live").checked)) return loadClock().catch(() => {});
-    if (["clock", "grades"].includes(state.tab)) return loadClock().catch(() => {});
+    // Tenants and grades refresh on demand (a ledger being paged is not reset under the reader).
+    if (["clock", "grades", "tenants"].includes(state.tab)) return loadClock().catch(() => {});
     return refresh();
   }
 
@@ -380,9 +400,10 @@
       const raw = $("#set-time").value.trim();
       moveClock("/clock/set", { time: /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw }).catch((err) => say(`Set failed: ${err.message}`));
     });
+    $("#tenants-refresh").addEventListener("click", () => refresh());
     $("#ledger-more").addEventListener("click", () => openLedger(state.ledgerClient, false, true));
     $("#grades-form").addEventListener("submit", (ev) => { ev.preventDefault(); refresh(); });
-    setInterval(() => { if (!state.busy) live(); }, REFRESH_MS);
+    setInterval(() => { if (!state.busy && !document.hidden) live(); }, REFRESH_MS);
     showTab(location.hash.slice(1) || "requests");
   }
 

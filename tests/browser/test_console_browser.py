@@ -152,6 +152,11 @@ def test_the_console_shows_requests_runs_and_deliveries_moves_the_clock_and_rese
             == ["accepted", "processing", "success"]
         assert speech_card.query_selector("[data-field=polls]").inner_text() == "2 received, 1 throttled"
         assert "held" in speech_card.query_selector("[data-field=credits]").inner_text()
+        page.click(f"details[data-key='polls-{speech_id}'] summary")
+        poll(api, speech_id)  # a third poll: the live view updates and the open list stays open
+        page.wait_for_selector(f"[data-run-id='{speech_id}'] [data-field=polls]:text-matches('^3 received')",
+                               timeout=WAIT_MS)
+        assert page.get_attribute(f"details[data-key='polls-{speech_id}']", "open") is not None
         match_card = page.wait_for_selector(f"[data-run-id='{match_id}']", timeout=WAIT_MS)
         assert match_card.query_selector("[data-field=status]").inner_text() == "processing"
         page.screenshot(path=str(shots / "desktop-runs-before.png"), full_page=True)
