@@ -147,7 +147,8 @@
                              "aria-label": `${e.method} ${e.path} ${e.status}`,
                              onclick: () => openRequest(e.requestId),
                              onkeydown: (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openRequest(e.requestId); } } },
-        el("td", {}, el("time", { datetime: e.time, text: e.time.replace("T", " ").replace("Z", "") })),
+        el("td", {}, el("time", { datetime: e.time }, el("span", { class: "date", text: e.time.slice(0, 10) + " " }),
+          e.time.slice(11).replace("Z", ""))),
         el("td", { text: e.method }), el("td", { class: "path", text: e.path }),
         el("td", { class: statusClass(e.status), text: String(e.status) }),
         el("td", { text: e.client || "—" }), el("td", { class: "mono", text: e.runId || "" }));
