@@ -183,7 +183,8 @@
     state.selected = requestId;
     const box = $("#request-detail");
     $("#request-detail-title").textContent = `${e.method} ${e.path}`;
-    const runLink = e.runId ? el("a", { href: "#runs", "data-run": e.runId, onclick: () => { $("#r-client").value = ""; } }, e.runId) : "—";
+    const runLink = e.runId ? el("a", { href: "#runs", "data-run": e.runId, onclick: () => {
+      $("#r-client").value = ""; $("#r-module").value = ""; state.focusRun = e.runId; } }, e.runId) : "—";
     facts($("#request-facts"), [["Request id", el("code", { text: e.requestId })], ["Status", String(e.status)],
       ["Time (virtual)", e.time], ["Client", e.client || "—"], ["Key", e.key || "—"],
       ["Operation", e.operation || "—"], ["Run", runLink], ["Duration", `${e.durationMs} ms`]]);
@@ -229,6 +230,12 @@
     const data = await api("/runs?" + params.toString());
     $("#runs-summary").textContent = `${data.runs.length} run(s), newest first; virtual now ${data.now}.`;
     swap($("#runs-list"), JSON.stringify(data.runs), data.runs.map(runCard));
+    if (state.focusRun) {  // arrived from a request's run link: show that run
+      const card = document.getElementById("run-" + state.focusRun);
+      state.focusRun = null;
+      if (card) { card.setAttribute("tabindex", "-1"); card.scrollIntoView(); card.focus(); }
+      else say("That run is not among the newest runs shown.");
+    }
   }
 
   // -- webhooks ------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ phone width are kept under `test-artifacts/console/` (git-ignored; `CONSOLE_SCRE
 overrides) for a person to look at. With 20,000 journal entries the request view must render
 a page well within a generous bound (a gross-regression guard, not a benchmark).
 
-Skipped with a reason when /usr/bin/chromium or the `playwright` package is missing; nothing
+The page's Content-Security-Policy forbids eval, so the test waits on selectors, never on
+script predicates. Skipped with a reason when /usr/bin/chromium or the `playwright` package is missing; nothing
 here downloads a browser.
 """
 
@@ -25,6 +26,7 @@ import pytest
 
 from conftest import FULL, SECOND
 from mockserver.app import create_app
+from mockserver.clock import iso
 from mockserver.config import Settings
 from mockserver.webhooks import StaticResolver
 from test_candidate_page_browser import CHROMIUM, CHROMIUM_ARGS, free_port
@@ -144,6 +146,8 @@ def test_the_console_shows_requests_runs_and_deliveries_moves_the_clock_and_rese
         headers = page.inner_text("#request-headers")
         assert "x-api-key" in headers and FULL not in headers
         page.screenshot(path=str(shots / "desktop-requests.png"), full_page=True)
+        page.click(f"#request-facts a[data-run='{speech_id}']")  # the request's run, one click away
+        page.wait_for_selector(f"#run-{speech_id}:focus", timeout=WAIT_MS)
 
         go(page, "runs")
         speech_card = page.wait_for_selector(f"[data-run-id='{speech_id}']", timeout=WAIT_MS)
@@ -171,6 +175,13 @@ def test_the_console_shows_requests_runs_and_deliveries_moves_the_clock_and_rese
         assert match_id in page.inner_text("#due-attempts")
         assert len(receiver.requests) == 1
         page.screenshot(path=str(shots / "desktop-clock.png"), full_page=True)
+        control = {"X-Mock-Control-Token": TOKEN}
+        target = api.get("/__mock/clock", headers=control).json()["epoch"] + 3600
+        page.fill("#set-time", str(target))
+        page.click("#set-button")
+        page.wait_for_selector(f"#clock-result h3:has-text('to {iso(target)}')", timeout=WAIT_MS)
+        assert api.get("/__mock/clock", headers=control).json()["epoch"] == pytest.approx(target)
+        assert "No run changed state." in page.inner_text("#clock-result")
 
         go(page, "runs")
         page.wait_for_selector(f"[data-run-id='{speech_id}'] [data-field=status]:text-is('success')", timeout=WAIT_MS)
@@ -198,9 +209,7 @@ def test_the_console_shows_requests_runs_and_deliveries_moves_the_clock_and_rese
         page.screenshot(path=str(shots / "desktop-tenants.png"), full_page=True)
 
         go(page, "grades")  # another piece builds /__mock/grades: either a report or a note
-        page.wait_for_function("document.querySelector('#grades-note').hidden === false"
-                               " || document.querySelector('#grades-report').children.length > 0",
-                               timeout=WAIT_MS)
+        page.wait_for_selector("#grades-note:not([hidden]), #grades-report article", timeout=WAIT_MS)
         page.screenshot(path=str(shots / "desktop-grades.png"), full_page=True)
 
         phone = open_console(browser, base, PHONE, "runs")
