@@ -1,14 +1,15 @@
 """Runs through the control API, for the console and for scripts: `GET /__mock/runs` and
 `GET /__mock/runs/{run_id}`.
 
-Each Speech and CV DeepMatch run is shown with its timeline on the virtual clock —
-accepted → queued (Speech, when it waited for a slot) → processing → its ending, each with
+Each Speech, CV DeepMatch and CV DeepSearch run is shown with its timeline on the virtual
+clock — accepted → queued (Speech, when it waited for a slot) → processing (`pending` for
+CV DeepSearch, whose API has one state for both) → its ending, each with
 its instant and whether it has been reached — its status now, its credits (held, then
 charged or released, from the ledger; a settlement still to come is named) and the polls it
 received (from the request journal: how many, and which were throttled with 429).
 
-Everything is read from what the modules stored at submit (`speech_run`, `cvdm_run`
-documents), the ledger's transactions and the journal; nothing here changes a run. Reading
+Everything is read from what the modules stored at submit (`speech_run`, `cvdm_run`,
+`cvds_run` documents), the ledger's transactions and the journal; nothing here changes a run. Reading
 settles due ledger entries, as every credits read does.
 """
 
@@ -19,9 +20,9 @@ from typing import Any, Iterable
 from .clock import iso
 from .platform.credits import SETTLEMENT, TXN
 
-SPEECH, CVDM = "speech", "cvdeepmatch"
-RUN_KINDS = {SPEECH: "speech_run", CVDM: "cvdm_run"}
-POLL_OPERATIONS = {SPEECH: "getSpeechAnalysis", CVDM: "getCvDeepMatch"}
+SPEECH, CVDM, CVDS = "speech", "cvdeepmatch", "cvdeepsearch"
+RUN_KINDS = {SPEECH: "speech_run", CVDM: "cvdm_run", CVDS: "cvds_run"}
+POLL_OPERATIONS = {SPEECH: "getSpeechAnalysis", CVDM: "getCvDeepMatch", CVDS: "getCvdsRun"}
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 _EVERYTHING = 10 ** 9
@@ -40,8 +41,25 @@ def timeline(module: str, run: dict, now: float) -> list[dict]:
         points.append(_point("processing", run["start_at"], now))
         points.append(_point(run["outcome"], run["finish_at"], now))
         return points
+    if module == CVDS:
+        return [_point("accepted", run["created_at"], now), _point("pending", run["created_at"], now),
+                _point(ending(module, run), run["finishes_at"], now)]
     return [_point("accepted", run["created_epoch"], now), _point("processing", run["created_epoch"], now),
             _point(run["outcome"], run["finish_epoch"], now)]
+
+
+def ending(module: str, run: dict) -> str:
+    """How the run ends: settled, else as planned at submit (a CV DeepSearch run planned to
+    fail CORPUS_EMPTY may still complete if its corpus gains a candidate before its finish)."""
+    if module != CVDS:
+        return run["outcome"]
+    if run.get("outcome"):
+        return run["outcome"]["status"]
+    return "failed" if run.get("planned_error") else "completed"
+
+
+def created(run: dict) -> float:
+    return run["created_at"] if "created_at" in run else run["created_epoch"]
 
 
 def status_now(points: list[dict]) -> str:
@@ -67,8 +85,12 @@ def _credits(txns: list[dict], settlement: dict | None) -> dict:
 def _error_code(run: dict) -> str | None:
     if run.get("error_code"):
         return run["error_code"]
-    error = run.get("error")
-    return error.get("code") if isinstance(error, dict) else None
+    outcome = run.get("outcome")
+    for error in (run.get("error"), outcome.get("error") if isinstance(outcome, dict) else None,
+                  run.get("planned_error")):
+        if isinstance(error, dict) and error.get("code"):
+            return error["code"]
+    return None
 
 
 def _polls(entries: list[dict]) -> dict:
@@ -103,7 +125,7 @@ class RunIndex:
         created = [e["requestId"] for e in self.requests.get(run["id"], []) if e.get("operation") != POLL_OPERATIONS[module]]
         return {
             "id": run["id"], "module": module, "client": client, "status": status_now(points),
-            "outcome": run["outcome"], "timeline": points,
+            "outcome": ending(module, run), "timeline": points,
             "error": _error_code(run),
             "project": run.get("project"), "tags": run.get("tags"),
             "externalId": run.get("external_id"),
@@ -132,8 +154,7 @@ def list_runs(platform, query, client: str | None) -> dict:
     modules = _modules(query)
     docs = [(module, doc) for module in modules
             for doc in platform.store.scan(RUN_KINDS[module], owner=client)]
-    docs.sort(key=lambda item: (item[1].get("created_at", item[1].get("created_epoch")), item[1]["_seq"]),
-              reverse=True)
+    docs.sort(key=lambda item: (created(item[1]), item[1]["_seq"]), reverse=True)
     docs = docs[:limit]
     index = RunIndex(platform, {doc["_owner"] for _module, doc in docs})
     return {"runs": [index.view(module, doc) for module, doc in docs], "modules": modules,
@@ -143,7 +164,11 @@ def list_runs(platform, query, client: str | None) -> dict:
 def find_run(platform, run_id: str) -> dict | None:
     """One run's view, or None when no module holds ``run_id``."""
     for module, kind in RUN_KINDS.items():
-        doc = platform.store.get(kind, run_id) or platform.store.get(kind, run_id.lower())
+        if module == CVDS:  # kept per client: `<client>|<run id>`
+            found = (platform.store.get(kind, f"{client}|{run_id}") for client in platform.registry.clients)
+            doc = next((d for d in found if d is not None), None)
+        else:
+            doc = platform.store.get(kind, run_id) or platform.store.get(kind, run_id.lower())
         if doc is not None:
             return RunIndex(platform, [doc["_owner"]]).view(module, doc)
     return None
@@ -151,6 +176,7 @@ def find_run(platform, run_id: str) -> dict | None:
 
 def changes_between(platform, since: float, until: float) -> dict:
     """What became due in (since, until]: run states reached and webhook attempts made."""
+    # (a CV DeepSearch ending shown here is the planned one until a CVDS request settles it)
     if until < since:
         raise ValueError("until must not be before since")
     states = []

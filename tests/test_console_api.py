@@ -15,6 +15,7 @@ from mockserver.webhooks import verify_signature
 from test_cvdeepmatch_submit import accepted_id
 from test_cvdeepmatch_submit import submit as submit_match
 from test_cvdeepmatch_webhooks import FAST, hook_app
+from cvds_contract_helpers import SEARCH_SECONDS, candidate, ingest, run_path, search
 from test_interview_support import make_persona, make_session, token_of
 from tests.support.webhook_receiver import WebhookReceiver, status
 from tests.test_speech_support import advance_to, audio, poll, run_doc, submitted
@@ -146,6 +147,28 @@ def test_runs_list_both_modules_newest_first_and_filter_by_module_and_client(api
     assert [r["id"] for r in match] == [match_id]
     assert [p["state"] for p in match[0]["timeline"]] == ["accepted", "processing", match[0]["outcome"]]
     assert match[0]["credits"]["held"] == 3
+
+
+def test_a_cv_deepsearch_run_shows_pending_then_its_ending_with_throttled_polls(api):
+    assert ingest(api, [candidate("c1")]).status_code == 200
+    run_id = search(api).json()["id"]
+    assert api.call("GET", run_path(run_id)).status_code == 200
+    assert api.call("GET", run_path(run_id)).status_code == 429
+    view = run_view(api, run_id)
+    assert [p["state"] for p in view["timeline"]] == ["accepted", "pending", "completed"]
+    assert view["status"] == "pending" and view["module"] == "cvdeepsearch"
+    assert (view["polls"]["received"], view["polls"]["throttled"]) == (2, 1)
+    api.advance(SEARCH_SECONDS)
+    assert api.call("GET", run_path(run_id)).json()["status"] == "completed"
+    done = api.get("/__mock/runs", params={"module": "cvdeepsearch"}).json()["runs"]
+    assert [(r["id"], r["status"]) for r in done] == [(run_id, "completed")]
+
+
+def test_a_cv_deepsearch_run_planned_to_fail_names_its_error(api):
+    ingest(api, [candidate("embed-fail-1")])
+    run_id = search(api).json()["id"]
+    view = run_view(api, run_id)
+    assert view["outcome"] == "failed" and view["error"] == "CORPUS_EMPTY"
 
 
 @pytest.mark.parametrize("params", [{"module": "fax"}, {"limit": "0"}, {"limit": "x"}])

@@ -198,7 +198,7 @@
 
   // -- runs ------------------------------------------------------------------------------------
   function badge(status) {
-    const cls = ["success", "finished", "partial", "delivered"].includes(status) ? "ok"
+    const cls = ["success", "finished", "partial", "delivered", "completed"].includes(status) ? "ok"
       : ["failed"].includes(status) ? "bad" : "wait";
     return el("span", { class: "badge " + cls, "data-field": "status", text: status });
   }
