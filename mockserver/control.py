@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .clock import parse_iso
+from .control_journal import journal_entry, journal_page
 from .platform.context import Platform
 from .pipeline import dumps
 from .scenarios import ScenarioError, Scenarios
@@ -107,12 +108,13 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
         return _json(200, {"reset": client or "all", "removedDocuments": removed})
 
     async def journal(request: Request) -> Response:
-        q = request.query_params
-        entries = platform.journal.query(
-            client=q.get("client"), status=int(q["status"]) if q.get("status") else None,
-            method=q.get("method"), operation=q.get("operation"), path_prefix=q.get("path"),
-            limit=min(int(q.get("limit", 100)), 1000))
-        return _json(200, {"entries": entries})
+        return _json(200, journal_page(platform.journal, request.query_params))
+
+    async def journal_one(request: Request) -> Response:
+        entry = journal_entry(platform.journal, request.path_params["request_id"])
+        if entry is None:
+            return _error(platform, 404, "NOT_FOUND", "no journal entry with this request id")
+        return _json(200, entry)
 
     async def list_clients(request: Request) -> Response:
         reg = platform.registry
@@ -215,6 +217,7 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
         ("/clock/set", set_clock, ["POST"]),
         ("/reset", reset, ["POST"]),
         ("/journal", journal, ["GET"]),
+        ("/journal/{request_id}", journal_one, ["GET"]),
         ("/clients", list_clients, ["GET"]),
         ("/clients", add_client, ["POST"]),
         ("/clients/{client_id}", patch_client, ["PATCH"]),
@@ -228,7 +231,10 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
     ]
     from .control_grades import grade_routes
     routes = [Route(CONTROL_PREFIX + path, guarded(fn), methods=methods) for path, fn, methods in table]
-    extra_routes = extra_routes + grade_routes(platform)
+    from . import control_console, control_deliveries, control_runs, control_tenants  # the console's views
+    extra_routes = [*control_runs.routes(platform), *control_deliveries.routes(platform),
+                    *control_tenants.routes(platform), *grade_routes(platform), *extra_routes]
+    routes += control_console.routes(CONTROL_PREFIX)  # the page itself is not token-guarded
     for route in extra_routes:
         routes.append(Route(CONTROL_PREFIX + route.path, guarded(route.endpoint), methods=list(route.methods or [])))
     return routes

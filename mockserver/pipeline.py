@@ -9,6 +9,7 @@ response checked against the contract in strict mode → the error envelope on a
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -23,6 +24,7 @@ from .grading.facts import reply_facts, request_facts
 from .platform.auth import authenticate, authorise
 from .platform.context import Ctx, Platform, Reply
 from .platform.ids import request_id as new_request_id
+from .platform.journal_fields import detail_fields
 from .platform.request_input import parse_params, read_body
 from .platform.throttle import check_submit_rate
 from .scenarios import Facts
@@ -53,6 +55,7 @@ class Pipeline:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self._required_headers = self._collect_required_headers()
+        self._journal_seq = itertools.count(1)  # the journal's paging cursor (control_journal)
 
     def _collect_required_headers(self) -> dict[tuple[str, str], list[str]]:
         from .contract import _resolve
@@ -106,6 +109,8 @@ class Pipeline:
             "key": ctx.key.masked() if ctx and ctx.key else None, "requestId": rid,
             "durationMs": round((time.perf_counter() - started) * 1000, 3),
             "epoch": now, **facts, **reply_facts(op, reply),
+            "seq": next(self._journal_seq), "module": _MODULE_OF_TAG.get(op.tag) if op else None,
+            **detail_fields(request, ctx, op, path_values, reply, response),
         })
         return response
 

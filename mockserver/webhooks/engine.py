@@ -137,6 +137,28 @@ class WebhookEngine:
                 break
         return total
 
+    async def resend(self, delivery_id: str) -> dict | None:
+        """A manual resend (the console's button): one new attempt now, signed anew exactly as
+        any attempt, appended with ``resend: true``. It never changes the retry schedule; a
+        success marks the delivery delivered (no retry left to make). Returns the updated
+        record (a copy), None for an unknown id; ``RuntimeError`` while an attempt is in flight."""
+        record = self._deliveries.get(delivery_id)
+        if record is None:
+            return None
+        if delivery_id in self._in_flight:
+            raise RuntimeError("an attempt of this delivery is in flight")
+        self._in_flight.add(delivery_id)
+        scratch = copy.deepcopy(record)  # _attempt signs, sends and records on the scratch copy
+        await self._attempt(scratch)
+        attempt = dict(scratch["attempts"][-1], n=len(record["attempts"]) + 1, resend=True, next_attempt_at=None)
+        attempt["outcome"] = "delivered" if attempt["outcome"] == "delivered" else "failed"
+        record["attempts"].append(attempt)
+        if attempt["outcome"] == "delivered":
+            record.update(state=DELIVERED, due_epoch=None, next_attempt_at=None)
+        self.persistence.save(record)
+        self._notify()
+        return copy.deepcopy(record)
+
     # -- reading -------------------------------------------------------------------------
     def deliveries(self, client_id: str | None = None) -> list[dict]:
         """The delivery log, oldest first, optionally for one client (copies)."""

@@ -1,0 +1,239 @@
+"""Runs through the control API, for the console and for scripts: `GET /__mock/runs` and
+`GET /__mock/runs/{run_id}`.
+
+Each Speech, CV DeepMatch and CV DeepSearch run is shown with its timeline on the virtual
+clock — accepted → queued (Speech, when it waited for a slot) → processing (`pending` for
+CV DeepSearch, whose API has one state for both) → its ending, each with
+its instant and whether it has been reached — its status now, its credits (held, then
+charged or released, from the ledger; a settlement still to come is named) and the polls it
+received (from the request journal: how many, and which were throttled with 429).
+
+Everything is read from what the modules stored at submit (`speech_run`, `cvdm_run`,
+`cvds_run` documents), the ledger's transactions and the journal; nothing here changes a run. Reading
+settles due ledger entries, as every credits read does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .clock import iso
+from .platform.credits import SETTLEMENT, TXN
+
+SPEECH, CVDM, CVDS = "speech", "cvdeepmatch", "cvdeepsearch"
+RUN_KINDS = {SPEECH: "speech_run", CVDM: "cvdm_run", CVDS: "cvds_run"}
+POLL_OPERATIONS = {SPEECH: "getSpeechAnalysis", CVDM: "getCvDeepMatch", CVDS: "getCvdsRun"}
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+_EVERYTHING = 10 ** 9
+
+
+def _point(state: str, epoch: float, now: float) -> dict:
+    return {"state": state, "at": iso(epoch), "epoch": epoch, "reached": epoch <= now}
+
+
+def timeline(module: str, run: dict, now: float) -> list[dict]:
+    """The run's states in order with their virtual instants."""
+    if module == SPEECH:
+        points = [_point("accepted", run["created_at"], now)]
+        if run["start_at"] > run["created_at"]:
+            points.append(_point("queued", run["created_at"], now))
+        points.append(_point("processing", run["start_at"], now))
+        points.append(_point(run["outcome"], run["finish_at"], now))
+        return points
+    if module == CVDS:
+        return [_point("accepted", run["created_at"], now), _point("pending", run["created_at"], now),
+                _point(ending(module, run), run["finishes_at"], now)]
+    return [_point("accepted", run["created_epoch"], now), _point("processing", run["created_epoch"], now),
+            _point(run["outcome"], run["finish_epoch"], now)]
+
+
+def ending(module: str, run: dict) -> str:
+    """How the run ends: settled, else as planned at submit (a CV DeepSearch run planned to
+    fail CORPUS_EMPTY may still complete if its corpus gains a candidate before its finish)."""
+    if module != CVDS:
+        return run["outcome"]
+    if run.get("outcome"):
+        return run["outcome"]["status"]
+    return "failed" if run.get("planned_error") else "completed"
+
+
+def created(run: dict) -> float:
+    return run["created_at"] if "created_at" in run else run["created_epoch"]
+
+
+def status_now(points: list[dict]) -> str:
+    return [p for p in points if p["reached"]][-1]["state"]
+
+
+def _credits(txns: list[dict], settlement: dict | None) -> dict:
+    view: dict[str, Any] = {"held": 0, "charged": 0, "released": 0, "pendingSettlement": None,
+                            "transactions": []}
+    for txn in sorted(txns, key=lambda t: (t["at"], t["_seq"])):
+        if txn["type"] == "hold":
+            view["held"] += txn["amount"]
+        elif txn["type"] == "charge":
+            view["charged"] += -txn["amount"]
+        elif txn["type"] == "release":
+            view["released"] += txn["amount"]
+        view["transactions"].append({k: txn[k] for k in ("id", "type", "amount", "balanceAfter", "createdAt")})
+    if settlement is not None:
+        view["pendingSettlement"] = {"action": settlement["action"], "at": iso(settlement["at"])}
+    return view
+
+
+def _error_code(run: dict) -> str | None:
+    if run.get("error_code"):
+        return run["error_code"]
+    outcome = run.get("outcome")
+    for error in (run.get("error"), outcome.get("error") if isinstance(outcome, dict) else None,
+                  run.get("planned_error")):
+        if isinstance(error, dict) and error.get("code"):
+            return error["code"]
+    return None
+
+
+def _polls(entries: list[dict]) -> dict:
+    ordered = sorted(entries, key=lambda e: e.get("seq", 0))
+    return {"received": len(ordered), "throttled": sum(1 for e in ordered if e.get("status") == 429),
+            "entries": [{"time": e["time"], "status": e["status"], "requestId": e["requestId"],
+                         "throttled": e.get("status") == 429} for e in ordered]}
+
+
+class RunIndex:
+    """What the views need, read once per request: each client's run transactions and the
+    journal's requests by run."""
+
+    def __init__(self, platform, clients: Iterable[str]) -> None:
+        self.platform = platform
+        self.now = platform.clock.now()
+        self.txns: dict[str, list[dict]] = {}
+        for client in clients:
+            platform.ledger.settle(client, self.now)
+            for txn in platform.store.scan(TXN, owner=client):
+                if txn.get("runId"):
+                    self.txns.setdefault(txn["runId"], []).append(txn)
+        self.requests: dict[str, list[dict]] = {}
+        for entry in platform.journal.query(limit=_EVERYTHING):
+            if entry.get("runId"):
+                self.requests.setdefault(entry["runId"], []).append(entry)
+
+    def view(self, module: str, run: dict) -> dict:
+        points = timeline(module, run, self.now)
+        client = run["_owner"]
+        polls = [e for e in self.requests.get(run["id"], []) if e.get("operation") == POLL_OPERATIONS[module]]
+        created = [e["requestId"] for e in self.requests.get(run["id"], []) if e.get("operation") != POLL_OPERATIONS[module]]
+        return {
+            "id": run["id"], "module": module, "client": client, "status": status_now(points),
+            "outcome": ending(module, run), "timeline": points,
+            "error": _error_code(run),
+            "project": run.get("project"), "tags": run.get("tags"),
+            "externalId": run.get("external_id"),
+            "submitRequestIds": created,
+            "credits": _credits(self.txns.get(run["id"], []),
+                                self.platform.store.get(SETTLEMENT, f"{client}|{run['id']}")),
+            "polls": _polls(polls),
+        }
+
+
+def _modules(query) -> list[str]:
+    module = query.get("module")
+    if not module:
+        return [SPEECH, CVDM]
+    if module not in RUN_KINDS:
+        raise ValueError(f"module must be one of {sorted(RUN_KINDS)}, not {module!r}")
+    return [module]
+
+
+def list_runs(platform, query, client: str | None) -> dict:
+    """Runs newest first (by submit instant), at most ``limit``."""
+    raw = query.get("limit") or str(DEFAULT_LIMIT)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"limit must be a positive integer, not {raw!r}")
+    limit = min(int(raw), MAX_LIMIT)
+    modules = _modules(query)
+    docs = [(module, doc) for module in modules
+            for doc in platform.store.scan(RUN_KINDS[module], owner=client)]
+    docs.sort(key=lambda item: (created(item[1]), item[1]["_seq"]), reverse=True)
+    docs = docs[:limit]
+    index = RunIndex(platform, {doc["_owner"] for _module, doc in docs})
+    return {"runs": [index.view(module, doc) for module, doc in docs], "modules": modules,
+            "now": iso(index.now)}
+
+
+def find_run(platform, run_id: str) -> dict | None:
+    """One run's view, or None when no module holds ``run_id``."""
+    for module, kind in RUN_KINDS.items():
+        if module == CVDS:  # kept per client: `<client>|<run id>`
+            found = (platform.store.get(kind, f"{client}|{run_id}") for client in platform.registry.clients)
+            doc = next((d for d in found if d is not None), None)
+        else:
+            doc = platform.store.get(kind, run_id) or platform.store.get(kind, run_id.lower())
+        if doc is not None:
+            return RunIndex(platform, [doc["_owner"]]).view(module, doc)
+    return None
+
+
+def changes_between(platform, since: float, until: float) -> dict:
+    """What became due in (since, until]: run states reached and webhook attempts made."""
+    # (a CV DeepSearch ending shown here is the planned one until a CVDS request settles it)
+    if until < since:
+        raise ValueError("until must not be before since")
+    states = []
+    for module, kind in RUN_KINDS.items():
+        for doc in platform.store.scan(kind):
+            for point in timeline(module, doc, until):
+                if since < point["epoch"] <= until and point["state"] != "accepted":
+                    states.append({"runId": doc["id"], "module": module, "client": doc["_owner"],
+                                   "state": point["state"], "at": point["at"], "epoch": point["epoch"]})
+    states.sort(key=lambda s: s["epoch"])
+    attempts = []
+    if platform.webhooks is not None:
+        from .clock import parse_iso
+        for delivery in platform.webhooks.deliveries():
+            for attempt in delivery["attempts"]:
+                if since < parse_iso(attempt["at"]) <= until:
+                    attempts.append({"deliveryId": delivery["id"], "runId": delivery["run_id"], "n": attempt["n"],
+                                     "at": attempt["at"], "status": attempt["status"], "outcome": attempt["outcome"]})
+    return {"since": iso(since), "until": iso(until), "runStates": states, "webhookAttempts": attempts}
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+def _epoch(raw: str | None, name: str, default: float | None = None) -> float:
+    from .clock import parse_iso
+    if raw in (None, ""):
+        if default is None:
+            raise ValueError(f"{name} is required (epoch seconds or ISO 8601)")
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        return parse_iso(raw)
+
+
+def routes(platform) -> list:
+    """`/runs`, `/runs/{run_id}` and `/clock/changes` (paths relative to `/__mock`)."""
+    from starlette.routing import Route
+
+    from .control import _error, _json
+
+    async def runs(request):
+        client = request.query_params.get("client") or None
+        if client is not None and client not in platform.registry.clients:
+            return _error(platform, 404, "NOT_FOUND", f"no client {client!r}")
+        return _json(200, list_runs(platform, request.query_params, client))
+
+    async def run(request):
+        view = find_run(platform, request.path_params["run_id"])
+        if view is None:
+            return _error(platform, 404, "NOT_FOUND", "no run with this id")
+        return _json(200, view)
+
+    async def changes(request):
+        q = request.query_params
+        until = _epoch(q.get("until"), "until", platform.clock.now())
+        return _json(200, changes_between(platform, _epoch(q.get("since"), "since"), until))
+
+    return [Route("/runs", runs, methods=["GET"]), Route("/runs/{run_id}", run, methods=["GET"]),
+            Route("/clock/changes", changes, methods=["GET"])]

@@ -1,0 +1,109 @@
+"""What a journal entry adds beyond the request line, for the console's request view:
+the module, the run the request created or read, the request headers (secrets masked) and
+short excerpts of the request and response bodies with candidate tokens and webhook
+secrets masked (INTV-3: a token must never be readable from the journal).
+
+Everything here is cheap: the response bytes are already rendered, the request's JSON or
+form fields are already parsed, and excerpts are capped at ``EXCERPT_BYTES``. Files are
+described by name and size, never by content.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+EXCERPT_BYTES = 1024
+MASK = "[masked]"  # ASCII keeps the excerpts compact strings (1 byte per character)
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie",
+                            "x-mock-control-token"})
+_CANDIDATE_TOKEN = re.compile(r"#t=[A-Za-z0-9_\-]+")
+_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_\-]+")
+_TOKEN_FIELD = re.compile(r'("(?:token|candidate_token|secret|webhook_secret|api_key)"\s*:\s*)"[^"]*"')
+_RUN_PATH_PARAMS = ("id", "sessionId")
+
+
+def mask_text(text: str) -> str:
+    """``text`` with candidate tokens, ``whsec_`` secrets and token-named JSON fields masked."""
+    text = _CANDIDATE_TOKEN.sub("#t=" + MASK, text)
+    text = _WEBHOOK_SECRET.sub("whsec_" + MASK, text)
+    return _TOKEN_FIELD.sub(r'\1"' + MASK + '"', text)
+
+
+def excerpt(raw: bytes | str | None) -> str | None:
+    """The first ``EXCERPT_BYTES`` of a body as masked text (None when empty)."""
+    if not raw:
+        return None
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    cut = raw[:EXCERPT_BYTES].decode("utf-8", errors="replace")
+    if len(raw) > EXCERPT_BYTES:
+        cut += f"... ({len(raw)} bytes in all)"
+    return mask_text(cut)
+
+
+def masked_headers(headers) -> str:
+    """Request headers, one ``name: value`` per line (compact to keep), with every credential
+    cut to its first characters and a mask; `header_lines` reads them back."""
+    lines = []
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower == "referer":
+            value = value.split("?", 1)[0].split("#", 1)[0]  # a query or fragment may carry a secret
+        value = (value[:6] + MASK if len(value) > 12 else MASK) if lower in SECRET_HEADERS else mask_text(value)
+        lines.append(f"{lower}: {value}")
+    return "\n".join(lines)
+
+
+def header_lines(text: str | None) -> dict[str, str]:
+    """The headers `masked_headers` kept, as a mapping (a repeated header keeps its last value)."""
+    pairs = (line.split(": ", 1) for line in (text or "").splitlines() if ": " in line)
+    return {name: value for name, value in pairs}
+
+
+def request_excerpt(ctx) -> str | None:
+    """The request body as the handler saw it: JSON, or form fields with files by name and size."""
+    if ctx is None:
+        return None
+    data = ctx.input
+    if data.json is not None:
+        return excerpt(json.dumps(data.json, ensure_ascii=False, separators=(",", ":")))
+    if data.form or data.files:
+        fields: dict[str, Any] = dict(data.form)
+        for name, upload in data.files.items():
+            fields[name] = f"<file {upload.filename or '?'}, {upload.size if upload.size is not None else '?'} bytes>"
+        return excerpt(json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
+    return None
+
+
+def response_excerpt(response) -> str | None:
+    """The rendered response body (a streamed body — audio, large results — is not kept)."""
+    body = getattr(response, "body", None)
+    media = (response.headers.get("content-type") or "") if hasattr(response, "headers") else ""
+    if not body or not ("json" in media or media.startswith("text/")):
+        return None
+    return excerpt(body)
+
+
+def run_id_of(op, path_values: dict | None, reply) -> str | None:
+    """The run a request created (a 2xx submit's ``id``) or read (its ``id``/``sessionId`` path value)."""
+    if op is None:
+        return None
+    if op.submit and 200 <= reply.status < 300 and isinstance(reply.body, dict) and reply.body.get("id"):
+        return str(reply.body["id"])
+    for name in _RUN_PATH_PARAMS:
+        if path_values and path_values.get(name):
+            return str(path_values[name])
+    return None
+
+
+def detail_fields(request, ctx, op, path_values, reply, response) -> dict[str, Any]:
+    """The fields this module adds to a journal entry."""
+    return {
+        "runId": run_id_of(op, path_values, reply),
+        "requestHeaders": masked_headers(request.headers),
+        "requestBody": request_excerpt(ctx),
+        "responseHeaders": "\n".join(f"{k.lower()}: {mask_text(v)}" for k, v in reply.headers.items()),
+        "responseBody": response_excerpt(response),
+    }

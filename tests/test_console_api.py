@@ -1,0 +1,282 @@
+"""The control endpoints the console (#17) reads, without a browser: the paged journal and
+one entry's masked detail, run timelines with credits and throttled polls, what a clock move
+made due, one webhook delivery and its resend, a client's ledger, and the page itself —
+each with its bad input (400 envelope) and unknown ids (404). Time moves only through the
+manual clock.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CAP2, FULL, SECOND, Api, make_app
+from mockserver.platform.registry import DEFAULT_WEBHOOK_SECRET
+from mockserver.webhooks import verify_signature
+from test_cvdeepmatch_submit import accepted_id
+from test_cvdeepmatch_submit import submit as submit_match
+from test_cvdeepmatch_webhooks import FAST, hook_app
+from cvds_contract_helpers import SEARCH_SECONDS, candidate, ingest, run_path, search
+from test_interview_support import make_persona, make_session, token_of
+from tests.support.webhook_receiver import WebhookReceiver, status
+from tests.test_speech_support import advance_to, audio, poll, run_doc, submitted
+
+ACME_SECRET = "whsec_acme_mock_signing_secret_0001"
+
+
+def assert_envelope(response, status_code: int, code: str) -> None:
+    assert response.status_code == status_code, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"] and error["timestamp"]
+
+
+# -- the journal: pages, filters, one entry --------------------------------------------------
+
+def test_journal_pages_walk_every_entry_newest_first_without_repeats_while_requests_arrive(api):
+    for _ in range(25):
+        api.call("GET", "/api/v1/credits")
+    first = api.get("/__mock/journal", params={"limit": 10}).json()
+    assert first["total"] == 25 and len(first["entries"]) == 10 and first["nextCursor"]
+    api.call("GET", "/api/v1/credits")  # a newer request must not shift the older pages
+    seen = [e["seq"] for e in first["entries"]]
+    cursor = first["nextCursor"]
+    while cursor:
+        page = api.get("/__mock/journal", params={"limit": 10, "cursor": cursor}).json()
+        seen += [e["seq"] for e in page["entries"]]
+        cursor = page["nextCursor"]
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == 25
+    assert seen[-1] == min(seen) and seen[0] - seen[-1] == 24
+
+
+def test_journal_filters_by_module_status_class_and_a_part_of_the_path(api):
+    api.call("GET", "/api/v1/credits")
+    api.call("GET", "/api/v1/speech/analyze/req_0000000000000_nope")
+    api.call("GET", "/api/v1/credits", key=None)
+    speech = api.get("/__mock/journal", params={"module": "speech"}).json()["entries"]
+    assert [e["status"] for e in speech] == [404]
+    client_errors = api.get("/__mock/journal", params={"status": "4xx"}).json()["entries"]
+    assert sorted(e["status"] for e in client_errors) == [401, 404]
+    assert [e["path"] for e in api.get("/__mock/journal", params={"pathContains": "nope"}).json()["entries"]] \
+        == ["/api/v1/speech/analyze/req_0000000000000_nope"]
+    assert api.get("/__mock/journal", params={"status": "200", "client": "acme"}).json()["total"] == 1
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "ten"}, {"cursor": "abc"}, {"status": "oops"},
+                                    {"cursor": "-3"}])
+def test_bad_journal_paging_input_is_a_400_envelope(api, params):
+    assert_envelope(api.get("/__mock/journal", params=params), 400, "INVALID_INPUT")
+
+
+def test_the_journal_holds_20000_entries_and_pages_reach_the_oldest(api):
+    journal, pipeline = api.platform.journal, api.app.state.pipeline
+    api.call("GET", "/api/v1/credits")
+    model = api.get("/__mock/journal/" + api.get("/__mock/journal").json()["entries"][0]["requestId"]).json()
+    for n in range(20_000):
+        journal.record(dict(model, seq=next(pipeline._journal_seq), requestId=f"req_fill_{n}"))
+    first = api.get("/__mock/journal", params={"limit": 1000}).json()
+    assert first["total"] == 20_000 and first["entries"][0]["requestId"] == "req_fill_19999"
+    cursor, pages = first["nextCursor"], 1
+    while cursor:
+        page = api.get("/__mock/journal", params={"limit": 1000, "cursor": cursor}).json()
+        pages, cursor = pages + 1, page["nextCursor"]
+    assert pages == 20 and page["entries"][-1]["requestId"] == "req_fill_0"
+
+
+def test_a_journal_entry_opens_to_masked_headers_body_excerpts_and_the_run_it_created(api):
+    run_id = submitted(api, externalId="cand-7")["id"]
+    entries = api.get("/__mock/journal", params={"operation": "submitSpeechAnalysis"}).json()["entries"]
+    assert entries[0]["runId"] == run_id and "requestHeaders" not in entries[0]
+    entry = api.get(f"/__mock/journal/{entries[0]['requestId']}").json()
+    assert entry["requestHeaders"]["x-api-key"] == "zh_api[masked]" and FULL not in str(entry)
+    assert '"externalId":"cand-7"' in entry["requestBody"]
+    assert f"<file interview.flac, {len(audio())} bytes>" in entry["requestBody"]
+    assert f'"id":"{run_id}"' in entry["responseBody"]
+    poll(api, run_id)
+    read = api.get("/__mock/journal", params={"runId": run_id}).json()["entries"]
+    assert [e["operation"] for e in read] == ["getSpeechAnalysis", "submitSpeechAnalysis"]
+
+
+def test_a_candidate_token_is_masked_in_the_journal_entry_of_the_session_that_returned_it(api):
+    created = make_session(api, make_persona(api)["id"])
+    token = token_of(created)
+    request_id = api.get("/__mock/journal", params={"operation": "createInterviewSession"}).json()["entries"][0]["requestId"]
+    entry = api.get(f"/__mock/journal/{request_id}")
+    assert token not in entry.text and "#t=[masked]" in entry.json()["responseBody"]
+    assert entry.json()["runId"] == created["id"]
+
+
+def test_an_unknown_request_id_is_404(api):
+    assert_envelope(api.get("/__mock/journal/req_0000000000000_none"), 404, "NOT_FOUND")
+
+
+# -- runs --------------------------------------------------------------------------------------
+
+def run_view(api, run_id: str) -> dict:
+    response = api.get(f"/__mock/runs/{run_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_queued_speech_run_shows_its_timeline_credits_and_throttled_polls(api):
+    ids = [submitted(api, key=CAP2, data=audio("flac", 200.0, n))["id"] for n in range(3)]
+    queued = ids[2]
+    assert poll(api, queued, key=CAP2).status_code == 200
+    assert poll(api, queued, key=CAP2).status_code == 429  # within 10 s: throttled
+    doc = run_doc(api, queued)
+    view = run_view(api, queued)
+    assert [p["state"] for p in view["timeline"]] == ["accepted", "queued", "processing", "success"]
+    assert [p["epoch"] for p in view["timeline"]] == [doc["created_at"], doc["created_at"], doc["start_at"], doc["finish_at"]]
+    assert view["status"] == "queued" and view["client"] == "acme"
+    assert view["credits"]["held"] == doc["cost"] and view["credits"]["charged"] == 0
+    assert view["credits"]["pendingSettlement"]["action"] == "charge"
+    assert view["polls"]["received"] == 2 and view["polls"]["throttled"] == 1
+    assert [p["throttled"] for p in view["polls"]["entries"]] == [False, True]
+    advance_to(api, doc["finish_at"])
+    done = run_view(api, queued)
+    assert done["status"] == "success" and all(p["reached"] for p in done["timeline"])
+    assert done["credits"]["charged"] == doc["cost"] and done["credits"]["pendingSettlement"] is None
+
+
+def test_runs_list_both_modules_newest_first_and_filter_by_module_and_client(api):
+    speech_id = submitted(api)["id"]
+    api.advance(1)
+    match_id = accepted_id(submit_match(api))
+    submitted(api, key=SECOND)
+    both = api.get("/__mock/runs", params={"client": "acme"}).json()["runs"]
+    assert [r["id"] for r in both] == [match_id, speech_id]
+    match = api.get("/__mock/runs", params={"module": "cvdeepmatch"}).json()["runs"]
+    assert [r["id"] for r in match] == [match_id]
+    assert [p["state"] for p in match[0]["timeline"]] == ["accepted", "processing", match[0]["outcome"]]
+    assert match[0]["credits"]["held"] == 3
+
+
+def test_a_cv_deepsearch_run_shows_pending_then_its_ending_with_throttled_polls(api):
+    assert ingest(api, [candidate("c1")]).status_code == 200
+    run_id = search(api).json()["id"]
+    assert api.call("GET", run_path(run_id)).status_code == 200
+    assert api.call("GET", run_path(run_id)).status_code == 429
+    view = run_view(api, run_id)
+    assert [p["state"] for p in view["timeline"]] == ["accepted", "pending", "completed"]
+    assert view["status"] == "pending" and view["module"] == "cvdeepsearch"
+    assert (view["polls"]["received"], view["polls"]["throttled"]) == (2, 1)
+    api.advance(SEARCH_SECONDS)
+    assert api.call("GET", run_path(run_id)).json()["status"] == "completed"
+    done = api.get("/__mock/runs", params={"module": "cvdeepsearch"}).json()["runs"]
+    assert [(r["id"], r["status"]) for r in done] == [(run_id, "completed")]
+
+
+def test_a_cv_deepsearch_run_planned_to_fail_names_its_error(api):
+    ingest(api, [candidate("embed-fail-1")])
+    run_id = search(api).json()["id"]
+    view = run_view(api, run_id)
+    assert view["outcome"] == "failed" and view["error"] == "CORPUS_EMPTY"
+
+
+@pytest.mark.parametrize("params", [{"module": "fax"}, {"limit": "0"}, {"limit": "x"}])
+def test_bad_runs_queries_are_400(api, params):
+    assert_envelope(api.get("/__mock/runs", params=params), 400, "INVALID_INPUT")
+
+
+def test_unknown_runs_and_clients_are_404(api):
+    assert_envelope(api.get("/__mock/runs/req_0000000000000_none"), 404, "NOT_FOUND")
+    assert_envelope(api.get("/__mock/runs", params={"client": "nobody"}), 404, "NOT_FOUND")
+
+
+# -- what a clock move made due ----------------------------------------------------------------
+
+def test_clock_changes_name_the_run_states_reached_between_two_instants(api):
+    run_id = submitted(api)["id"]
+    doc = run_doc(api, run_id)
+    before = api.platform.clock.now()
+    moved = api.advance(doc["finish_at"] - before)
+    changes = api.get("/__mock/clock/changes", params={"since": before, "until": moved["epoch"]}).json()
+    assert [(c["runId"], c["state"]) for c in changes["runStates"]] == [(run_id, "success")]
+    later = api.get("/__mock/clock/changes", params={"since": moved["epoch"]}).json()
+    assert later["runStates"] == []
+
+
+@pytest.mark.parametrize("params", [{}, {"since": "yesterday"}, {"since": "100", "until": "50"}])
+def test_bad_clock_change_windows_are_400(api, params):
+    assert_envelope(api.get("/__mock/clock/changes", params=params), 400, "INVALID_INPUT")
+
+
+# -- webhook deliveries and resend -------------------------------------------------------------
+
+def test_a_resend_is_a_new_attempt_signed_anew_and_recorded_as_a_resend():
+    with WebhookReceiver() as receiver, Api(hook_app()) as hooks:
+        run_id = accepted_id(submit_match(hooks, webhook_url=receiver.url, headers=FAST))
+        moved = hooks.advance(5)
+        assert moved["webhookAttempts"] == 1
+        changes = hooks.get("/__mock/clock/changes", params={"since": moved["epoch"] - 5}).json()
+        assert [(a["runId"], a["n"]) for a in changes["webhookAttempts"]] == [(run_id, 1)]
+        delivery_id = hooks.get("/__mock/webhooks/deliveries").json()["deliveries"][0]["id"]
+        hooks.advance(120)
+        hooks.put("/__mock/clients/acme/webhook-secret", json={"secret": ACME_SECRET})
+        response = hooks.post(f"/__mock/webhooks/deliveries/{delivery_id}/resend")
+        assert response.status_code == 200, response.text
+        record = hooks.get(f"/__mock/webhooks/deliveries/{delivery_id}").json()
+        assert record == response.json()
+        first, again = record["attempts"]
+        assert again["n"] == 2 and again["resend"] is True and again["outcome"] == "delivered"
+        assert "resend" not in first and record["state"] == "delivered"
+        assert len(receiver.requests) == 2 and receiver.requests[0].body == receiver.requests[1].body
+        header = receiver.requests[1].header("X-CVDM-Signature")
+        stamp = int(receiver.requests[1].header("X-CVDM-Signature-Timestamp"))
+        assert header == again["request_headers"]["X-CVDM-Signature"] != first["request_headers"]["X-CVDM-Signature"]
+        assert verify_signature(header, receiver.requests[1].body, ACME_SECRET, now=stamp)
+        assert not verify_signature(header, receiver.requests[1].body, DEFAULT_WEBHOOK_SECRET, now=stamp)
+
+
+def test_resending_a_failed_delivery_that_now_succeeds_marks_it_delivered():
+    with WebhookReceiver([status(400)]) as receiver, Api(hook_app()) as hooks:
+        accepted_id(submit_match(hooks, webhook_url=receiver.url, headers=FAST))
+        hooks.advance(5)
+        failed = hooks.get("/__mock/webhooks/deliveries").json()["deliveries"][0]
+        assert failed["state"] == "failed"
+        receiver.program(status(200))
+        record = hooks.post(f"/__mock/webhooks/deliveries/{failed['id']}/resend").json()
+        assert record["state"] == "delivered" and [a["status"] for a in record["attempts"]] == [400, 200]
+        receiver.program(status(500))
+        again = hooks.post(f"/__mock/webhooks/deliveries/{failed['id']}/resend").json()
+        assert again["attempts"][-1]["outcome"] == "failed" and again["state"] == "delivered"
+        assert again["next_attempt_at"] is None  # a failed resend schedules no retry
+
+
+def test_unknown_deliveries_are_404(api):
+    assert_envelope(api.get("/__mock/webhooks/deliveries/whd_none"), 404, "NOT_FOUND")
+    assert_envelope(api.post("/__mock/webhooks/deliveries/whd_none/resend"), 404, "NOT_FOUND")
+
+
+# -- tenants: the ledger -------------------------------------------------------------------------
+
+def test_a_clients_ledger_pages_every_transaction_newest_first(api):
+    for delta in (1, 2, 3, 4, 5):
+        api.post("/__mock/clients/acme/credits", json={"delta": delta})
+    first = api.get("/__mock/clients/acme/ledger", params={"limit": 3}).json()
+    assert first["account"]["creditBalance"] == 100015
+    assert [t["amount"] for t in first["transactions"]] == [5, 4, 3]
+    rest = api.get("/__mock/clients/acme/ledger", params={"limit": 3, "cursor": first["nextCursor"]}).json()
+    assert [t["amount"] for t in rest["transactions"]] == [2, 1] and rest["nextCursor"] is None
+
+
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "many"}, {"cursor": "x"}])
+def test_bad_ledger_paging_is_400(api, params):
+    assert_envelope(api.get("/__mock/clients/acme/ledger", params=params), 400, "INVALID_INPUT")
+
+
+def test_an_unknown_clients_ledger_is_404(api):
+    assert_envelope(api.get("/__mock/clients/nobody/ledger"), 404, "NOT_FOUND")
+
+
+# -- the page and the control token ------------------------------------------------------------
+
+def test_the_console_page_is_served_without_the_token_and_its_data_needs_it():
+    with Api(make_app(control_token="s3cret")) as guarded:
+        page = guarded.get("/__mock/console")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "/__mock/console/console.js" in page.text and "Content-Security-Policy" in page.headers
+        assert guarded.get("/__mock/console/console.js").status_code == 200
+        assert guarded.get("/__mock/console/console.css").headers["content-type"].startswith("text/css")
+        assert guarded.get("/__mock/console/secrets.txt").status_code == 404
+        assert_envelope(guarded.get("/__mock/runs"), 401, "CONTROL_TOKEN_REQUIRED")
+        assert_envelope(guarded.get("/__mock/journal"), 401, "CONTROL_TOKEN_REQUIRED")
+        assert guarded.get("/__mock/runs", headers={"X-Mock-Control-Token": "s3cret"}).status_code == 200
