@@ -7,6 +7,8 @@ manual clock.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conftest import CAP2, FULL, SECOND, Api, make_app
@@ -221,8 +223,11 @@ def test_a_resend_is_a_new_attempt_signed_anew_and_recorded_as_a_resend():
         assert len(receiver.requests) == 2 and receiver.requests[0].body == receiver.requests[1].body
         header = receiver.requests[1].header("X-CVDM-Signature")
         stamp = int(receiver.requests[1].header("X-CVDM-Signature-Timestamp"))
-        assert header == again["request_headers"]["X-CVDM-Signature"] != first["request_headers"]["X-CVDM-Signature"]
-        assert verify_signature(header, receiver.requests[1].body, ACME_SECRET, now=stamp)
+        # Signed anew: t= is the resend's own real time (HOOK-8), and it verifies with the docs' rule.
+        assert header == again["request_headers"]["X-CVDM-Signature"] and header.startswith(f"t={stamp},")
+        assert again["signature_timestamp"] == stamp >= first["signature_timestamp"]
+        assert abs(stamp - time.time()) < 60
+        assert verify_signature(header, receiver.requests[1].body, ACME_SECRET)
         assert not verify_signature(header, receiver.requests[1].body, DEFAULT_WEBHOOK_SECRET, now=stamp)
 
 
