@@ -20,8 +20,9 @@ ROUND_LIMIT = 1000
 def until(time_machine, within: float, what: str, limit: int = ROUND_LIMIT) -> Iterator[int]:
     watch = time_machine.stopwatch()
     for number in range(limit):
-        yield number
-        if watch.elapsed() > within:
+        overdue = watch.elapsed() > within
+        yield number  # the round that starts past the bound is the last: a final look after the wait
+        if overdue:
             break
     pytest.fail(f"{what} was not reached within {within:g} s of the target's time "
                 f"({watch.elapsed():.0f} s passed, {number + 1} rounds)")

@@ -80,7 +80,19 @@ def test_until_fails_once_the_target_time_is_spent_not_after_a_number_of_rounds(
         for _ in until(machine, 600, "a terminal status"):
             rounds += 1
             machine.wait_advertised(1, "the poll interval")  # 60 target seconds per round
-    assert rounds == 11
+    assert rounds == 12, "one last look after the wait that crossed the bound"
+
+
+def test_until_takes_a_last_look_after_one_long_wait():
+    control = FakeControl("scaled", 600.0)
+    machine = TimeMachine(control, 0)
+    looks = []
+    for number in until(machine, 1200, "a terminal status"):
+        looks.append(number)
+        if number == 1:
+            break  # the state was reached on the look after the long wait
+        machine.wait_advertised(10, "a poll interval of 10 client seconds = 6000 target seconds")
+    assert looks == [0, 1]
 
 
 def test_until_is_bounded_even_when_time_stands_still():
