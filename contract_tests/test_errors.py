@@ -87,8 +87,7 @@ def test_an_invalid_body_is_400_with_details_fields(api, op):
     has only an unknown field: it breaks the contract by what it lacks (required fields) or,
     where the target's contract closes the body (``additionalProperties: false``), by the field."""
     media = op.request_media_types()[0]
-    schema = op.request_schema(media) or {}
-    if schema.get("additionalProperties", True) is not False and not schema.get("required"):
+    if op.admits_unknown_fields(media) and not (op.request_schema(media) or {}).get("required"):
         pytest.skip("the target's contract admits unknown fields and requires none here: nothing to break")
     if media == "multipart/form-data":
         resp = api.request(op.method.upper(), fill_path(op),

@@ -359,9 +359,18 @@ def test_consent_mode_is_required_and_must_be_explicit_or_integrator(api, ops, p
 
 
 @covers("AUTH-7", "INTV-2")
-def test_a_session_body_has_no_project_field(api, ops, persona):
-    refused_field(create_session(api, persona["id"], consent_mode="integrator", project="ct-beta"),
-                  ops["create_session"], "project")
+def test_a_session_body_has_no_project_field(api, ops, persona, credit_guard):
+    """The project comes from the key alone (AUTH-7). A `project` in the body is an unknown
+    field, treated as the target's contract says: refused naming it where the body is closed,
+    else ignored — the session does not take that project."""
+    op = ops["create_session"]
+    if not op.admits_unknown_fields("application/json"):
+        refused_field(create_session(api, persona["id"], consent_mode="integrator", project="ct-beta"), op, "project")
+        return
+    credit_guard.allow("creating an Interview session")
+    made = created(create_session(api, persona["id"], consent_mode="integrator", project="ct-beta"), ops)
+    assert made.get("project") != "ct-beta", f"the body chose the project: {made}"
+    assert read_session(api, ops, made["id"]).get("project") != "ct-beta"
 
 
 @covers("META-1", "ERR-4")
