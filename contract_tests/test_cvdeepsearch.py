@@ -1,8 +1,9 @@
 """CV DeepSearch behaviour over HTTP: ingestion (CVDS-1..4), the candidate reads (CVDS-5,
 LIST-3, LIST-4), the search trigger (CVDS-6, CFG-10, HOOK-1), the run poll and its lifecycle
 (CVDS-7, CVDS-11, POLL-1..6), corpus and tenant isolation (CVDS-8, AUTH-6), idempotency
-(IDEM-2..4, CVDS-10) and — when the target serves the provisional results surface — the
-best-first ranking and the completion webhook (CVDS-9, HOOK-7).
+(IDEM-2..4, CVDS-10), the signed completion webhook of a search with a webhook_url, sent by
+default (CVDS-12, HOOK-7), and — when the target serves the provisional results surface —
+the best-first ranking (CVDS-9).
 
 Requests the contract refuses (400s, 413) and reads run in every profile. Requests that write
 to a corpus or start a search ask `credit_guard` first, so the `safe` profile changes nothing
