@@ -23,6 +23,7 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -49,15 +50,17 @@ def served(*serve_args: str) -> Iterator[str]:
     """`zenhire-mock serve` as a subprocess on 127.0.0.1:<free port>; yields the base URL once
     the health endpoint answers, and stops exactly that process afterwards."""
     port = free_port()
+    log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a chatty server never blocks on it
     proc = subprocess.Popen([sys.executable, "-m", "mockserver.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port), "--strict", "--log-level", "critical", *serve_args],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"the mock exited at start-up: {proc.stderr.read()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"the mock exited at start-up: {log.read()[-2000:]}")
             try:
                 httpx.get(base_url + "/api/v1/health", timeout=1)
                 break
@@ -73,6 +76,7 @@ def served(*serve_args: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        log.close()
 
 
 def assert_clean(run, tmp_path: Path) -> dict:
