@@ -82,6 +82,13 @@ class Operation:
         body = self.contract.resolve(self.raw.get("requestBody") or {})
         return list(body.get("content", {}))
 
+    def admits_unknown_fields(self, media_type: str | None = None) -> bool:
+        """Whether the contract lets undeclared body fields through (ignored) rather than
+        refusing them: a body schema without ``additionalProperties: false``. The suite
+        follows the target's choice, never a fixed one."""
+        schema = self.request_schema(media_type) or {}
+        return schema.get("additionalProperties", True) is not False
+
     def request_example(self, media_type: str | None = None) -> Any:
         """The request body example the docs give (None when the contract has none)."""
         body = self.contract.resolve(self.raw.get("requestBody") or {})

@@ -235,7 +235,8 @@ def second_api(target: Target, api: Api) -> Api:
 
 @pytest.fixture(scope="session")
 def time_machine(target: Target):
-    """``time_machine.pass_time(seconds, why)``: the control clock, or a bounded real wait, or skip."""
+    """``time_machine.pass_time(seconds, why)`` (target time) and ``.wait_advertised(seconds, why)``
+    (client seconds the target advertised): the control clock, or a bounded real wait, or skip."""
     return target.time
 
 

@@ -6,7 +6,10 @@ they admit local receivers (the mock's ``--allow-local-webhooks``, reported as
 ``allowLocalWebhooks`` by ``GET /__mock``); otherwise tests read the mock's delivery log.
 
 ``verify_signature(header, body, secret, now)`` checks ``t=<unix>,v1=<hex>`` exactly as a
-receiver must: HMAC-SHA256 over ``<t>.<body>``, lower-case hex, ``t`` within 5 minutes.
+receiver must: HMAC-SHA256 over ``<t>.<body>``, lower-case hex, ``t`` within 5 minutes of
+``now`` — the receiver's REAL clock, as the docs' verifiers read it (HOOK-8): pass the
+``Received.at`` of the request (or ``time.time()``), never the target's virtual clock, so a
+target that signs with a virtual time is caught.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # the receiver's real (wall-clock) time when the request arrived
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -44,9 +48,11 @@ class WebhookReceiver:
             def do_POST(self):  # noqa: N802 (http.server API)
                 length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
                 body = self.rfile.read(length)
+                arrived = time.time()  # the receiver's real clock (HOOK-8), not the target's
                 with receiver._lock:
                     index = len(receiver.received)
-                    receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
+                                                      body, arrived))
                     receiver._lock.notify_all()
                 status = receiver.statuses[min(index, len(receiver.statuses) - 1)]
                 self.send_response(status)

@@ -215,26 +215,111 @@ class Provisioner:
         return self.control.add_key(client_id, dict({"key": key, "label": "contract suite"}, **fields))
 
 
+class Stopwatch:
+    """Target seconds elapsed since it was started: read from the target's own clock when it
+    has a control API, else real seconds (a target without one is taken to run in real time).
+    An upper bound of the target time between the first request after ``start`` and the
+    last response before ``elapsed()`` — what a time-robust assertion may lean on."""
+
+    def __init__(self, machine: "TimeMachine") -> None:
+        self._machine = machine
+        self._start = machine.now()
+
+    def elapsed(self) -> float:
+        return self._machine.now() - self._start
+
+
 class TimeMachine:
     """Lets time pass for a test: through the control API's clock when the target has one,
-    else by really waiting within a bounded total budget, else by skipping with a reason."""
+    else by really waiting within a bounded total budget, else by skipping with a reason.
+
+    Two units, never mixed up:
+    - ``pass_time(seconds)`` moves the *target's* time (virtual seconds on the mock; on a
+      target without a control API they are real seconds) — for documented durations
+      (a run's 2–5 minutes, a link's ``expires_in``, a 24 h window).
+    - ``wait_advertised(seconds)`` honours an interval the target *advertised* in the client's
+      real seconds (``Retry-After``, ``pollIntervalSeconds``): on a scaled clock that is
+      ``seconds × scale`` of target time, the scale asked from the target (``GET
+      /__mock/clock`` → ``{mode, scale, epoch, …}``), never assumed.
+
+    ``drift(real_seconds)`` says how much target time passes on its own while the client
+    spends ``real_seconds`` (0 on a manual clock, ``scale ×`` on a scaled one): boundary
+    tests keep at least that margin, and ``stopwatch()`` measures what really passed.
+    """
 
     def __init__(self, control: Control | None, budget_seconds: float,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, wall: Callable[[], float] = time.time) -> None:
         self.control = control
         self.remaining = float(budget_seconds)
         self._sleep = sleep
+        self._wall = wall
+        self._clock: dict | None = None
 
     @property
     def can_jump(self) -> bool:
         return self.control is not None
 
+    def clock(self) -> dict | None:
+        """The target's clock description (mode, scale), asked once; None without control."""
+        if self.control is None:
+            return None
+        if self._clock is None:
+            self._clock = self.control.clock()
+        return self._clock
+
+    @property
+    def mode(self) -> str:
+        clock = self.clock()
+        return "real (assumed, no control API)" if clock is None else str(clock.get("mode", "real"))
+
+    @property
+    def scale(self) -> float:
+        """Target seconds per advertised (client real) second."""
+        clock = self.clock()
+        if clock is None:
+            return 1.0
+        scale = float(clock.get("scale") or 1.0)
+        return scale if scale > 0 else 1.0
+
+    @property
+    def flow(self) -> float:
+        """Target seconds that pass on their own per real second (0 on a manual clock)."""
+        return 0.0 if self.mode == "manual" else self.scale
+
+    def drift(self, real_seconds: float) -> float:
+        """Target time that may pass on its own while the client spends ``real_seconds``."""
+        return self.flow * real_seconds
+
+    def now(self) -> float:
+        """The target's current time in epoch seconds (its control clock, else real time)."""
+        if self.control is None:
+            return self._wall()
+        return float(self.control.clock()["epoch"])
+
+    def stopwatch(self) -> Stopwatch:
+        return Stopwatch(self)
+
     def pass_time(self, seconds: float, why: str) -> None:
+        """Let ``seconds`` of the target's time pass."""
         if seconds <= 0:
             return
         if self.control is not None:
             self.control.advance(seconds)
             return
+        self._wait_really(seconds, why)
+
+    def wait_advertised(self, seconds: float, why: str, at_least: float = 0) -> None:
+        """Honour an interval the target advertised in the client's real seconds, and let at
+        least ``at_least`` seconds of the target's time pass (a documented minimum)."""
+        target_seconds = max(seconds * self.scale, at_least)
+        if target_seconds <= 0:
+            return
+        if self.control is not None:
+            self.control.advance(target_seconds)
+            return
+        self._wait_really(max(seconds, at_least), why)
+
+    def _wait_really(self, seconds: float, why: str) -> None:
         if seconds > self.remaining:
             pytest.skip(f"needs {seconds:g}s to pass ({why}); the target has no control API and the "
                         f"remaining wait budget is {self.remaining:g}s (--wait-budget)")

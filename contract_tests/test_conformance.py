@@ -75,7 +75,8 @@ def _send(case):
         except (ValueError, KeyError, TypeError):
             return response
         if code == "RATE_LIMIT_EXCEEDED":
-            TARGET.time.pass_time(int(response.headers.get("retry-after", ["60"])[0]) + 1, "the submit rate window")
+            TARGET.time.wait_advertised(int(response.headers.get("retry-after", ["60"])[0]) + 1,
+                                        "the submit rate window")
             response = case.call()
     return response
 
