@@ -27,12 +27,14 @@ def _serve_parser(sub) -> None:
                    help="admit http://127.0.0.1 / localhost webhook receivers (offline development)")
     p.add_argument("--preview", action="append", help="enable a provisional surface (cvds-results)")
     p.add_argument("--candidate-base-url", dest="candidate_base_url")
+    p.add_argument("--seed", type=int, help="seed every id, token, jitter and outcome draw: the same requests give "
+                   "the same responses run after run (env ZENHIRE_MOCK_SEED; default: unseeded)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     names = ("host", "port", "scenarios", "clock", "time_scale", "state", "control", "control_token",
              "log_level", "strict", "allow_local_webhooks", "preview", "candidate_base_url",
-             "include_default_scenarios")
+             "include_default_scenarios", "seed")
     return Settings.from_env(**{n: getattr(args, n, None) for n in names})
 
 

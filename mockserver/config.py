@@ -27,6 +27,7 @@ class Settings:
     candidate_base_url: str = "https://interview.zenhire.ai"
     webhook_timeout: float = 10.0
     include_default_scenarios: bool = True
+    seed: int | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -54,7 +55,7 @@ class Settings:
 
 
 def _convert(name: str, raw: str):
-    if name in ("port",):
+    if name in ("port", "seed"):
         return int(raw)
     if name in ("time_scale", "clock_start", "webhook_timeout"):
         return float(raw)

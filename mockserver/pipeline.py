@@ -21,14 +21,11 @@ from .contract import Operation
 from .errors import ApiError, envelope
 from .platform.auth import authenticate, authorise
 from .platform.context import Ctx, Platform, Reply
-from .platform.ids import request_id as new_request_id
 from .platform.request_input import parse_params, read_body
 from .platform.throttle import check_submit_rate
 from .scenarios import Facts
 
 log = logging.getLogger("zenhire_mock")
-_MODULE_OF_TAG = {"Speech": "speech", "CV DeepMatch": "cvdeepmatch", "CV DeepSearch": "cvdeepsearch",
-                  "Interview": "interview", "Universal": "universal"}
 
 
 def dumps(body: Any) -> bytes:
@@ -73,7 +70,7 @@ class Pipeline:
         platform = self.platform
         started = time.perf_counter()
         now = platform.clock.now()
-        rid = new_request_id(now)
+        rid = platform.ids.request_id(now)
         op, path_values, allowed = platform.contract.match(request.method, request.scope["path"])
         ctx: Ctx | None = None
         if op is None:
@@ -129,7 +126,7 @@ class Pipeline:
         platform = self.platform
         if not platform.scenarios.faults_for(ctx.op.operation_id):
             return
-        facts = Facts(operation=ctx.op.operation_id, module=_MODULE_OF_TAG.get(ctx.op.tag, ""),
+        facts = Facts(operation=ctx.op.operation_id, module=platform.module_of_tag.get(ctx.op.tag, ""),
                       client=ctx.client.id if ctx.client else "", key=ctx.key.key if ctx.key else "",
                       scenario=ctx.request.headers.get("x-mock-scenario"),
                       headers={k.lower(): v for k, v in ctx.request.headers.items()})

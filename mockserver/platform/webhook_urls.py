@@ -11,21 +11,12 @@ documented 400.
 
 from __future__ import annotations
 
-from ..webhooks.admission import StaticResolver, inspect_webhook_url, system_resolver
+from ..webhooks.admission import inspect_webhook_url
 from .context import Platform
 
 
-def platform_resolver(platform: Platform) -> StaticResolver:
-    resolver = platform.extras.get("resolver")
-    if resolver is None:
-        table = platform.scenarios.setting("webhooks", "dns", {}) or {}
-        resolver = StaticResolver(table, fallback=system_resolver)
-        platform.extras["resolver"] = resolver
-    return resolver
-
-
 def admit_webhook_url(platform: Platform, url: str) -> None:
-    refusal = inspect_webhook_url(url, resolver=platform_resolver(platform),
+    refusal = inspect_webhook_url(url, resolver=platform.resolver,
                                   allow_local=platform.settings.allow_local_webhooks)
     if refusal is not None and not refusal.transient:
         raise refusal.to_error()
