@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 from functools import lru_cache
+from typing import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,19 +17,24 @@ from starlette.routing import Route
 from .clock import Clock, parse_iso
 from .config import LIVENESS_PATH, Settings
 from .contract import SPEC_PATH, Contract
+from .grading.probes import install as install_probes
 from .control import CONTROL_PREFIX, build_control_routes
-from .modules import load_modules
+from .modules import MODULES
 from .pipeline import Pipeline
-from .platform.context import Platform
+from .platform.api_module import ApiModule, check_modules
+from .platform.context import CLOCK_KIND, Platform
 from .platform.credits import Ledger
+from .platform.ids import Ids
 from .platform.journal import Journal
-from .platform.registry import Registry
+from .platform.webhook_urls import ScenarioDnsResolver
+from .platform.registry import DEFAULT_WEBHOOK_SECRET, Registry
 from .scenarios import ScenarioError, Scenarios
 from .scheduler import Scheduler
-from .store import open_store
+from .store import Store, open_store
+from .webhooks.admission import Resolver, system_resolver
+from .webhooks.engine import WebhookEngine
 
 log = logging.getLogger("zenhire_mock")
-CLOCK_KIND = "_clock"
 
 
 @lru_cache(maxsize=4)
@@ -61,7 +67,7 @@ class StoreDeliveryPersistence:
 
     KIND = "webhook_delivery"
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def save(self, delivery: dict) -> None:
@@ -71,22 +77,22 @@ class StoreDeliveryPersistence:
         return [{k: v for k, v in d.items() if not k.startswith("_")} for d in self.store.scan(self.KIND)]
 
 
-def _make_webhooks(platform: Platform, resolver):
-    from .platform.webhook_urls import platform_resolver
-    from .webhooks.engine import WebhookEngine
+def make_resolver(current_scenarios: Callable[[], Scenarios], override: Resolver | None) -> ScenarioDnsResolver:
+    """The webhook resolver: the scenarios in force (re-read after a reload) put their DNS
+    table in front of a test's own resolver, else the operating system's."""
+    return ScenarioDnsResolver(current_scenarios, fallback=override or system_resolver)
+
+
+def make_webhooks(platform: Platform) -> WebhookEngine:
     registry = platform.registry
-    if resolver is not None:
-        platform.extras["resolver"] = resolver
-    resolver = platform_resolver(platform)
 
     def secret_for(client_id: str) -> str:
         client = registry.clients.get(client_id)
-        from .platform.registry import DEFAULT_WEBHOOK_SECRET
         return client.secret() if client else DEFAULT_WEBHOOK_SECRET
 
-    return WebhookEngine(platform.clock, resolver=resolver, allow_local=platform.settings.allow_local_webhooks,
+    return WebhookEngine(platform.clock, resolver=platform.resolver, allow_local=platform.settings.allow_local_webhooks,
                          secret_for=secret_for, persistence=StoreDeliveryPersistence(platform.store),
-                         timeout=platform.settings.webhook_timeout)
+                         timeout=platform.settings.webhook_timeout, new_id=platform.ids.delivery_id)
 
 
 def _prefix(path: str) -> str:
@@ -110,13 +116,20 @@ class MockApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, store=None,
-               resolver=None, contract: Contract | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, store: Store | None = None,
+               resolver: Resolver | None = None, contract: Contract | None = None,
+               modules: tuple[ApiModule, ...] = MODULES) -> Starlette:
+    """The composition root: every service is built here, once, and handed to the modules
+    through the typed `Platform`. ``modules`` defaults to every API module (tests of the
+    pipeline pass toy ones with a toy contract)."""
     settings = settings or Settings()
     settings.check()
     contract = contract or cached_contract()
+    check_modules(modules, contract)
     scenarios = Scenarios.load(settings.scenarios, settings.include_default_scenarios)
     check_faults(scenarios, contract)
+    for module in modules:
+        module.check_scenarios(scenarios)
     store = store if store is not None else open_store(settings.state)
     persisted = store.get(CLOCK_KIND, "clock")
     if clock is None:
@@ -124,36 +137,38 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         if persisted and settings.clock != "real":
             start = max(persisted["now"], start or 0)
         clock = Clock(settings.clock, settings.time_scale, start)
+    ids = Ids(settings.seed)
     registry = Registry(scenarios.clients, parse_iso)
-    ledger = Ledger(store, lambda cid: registry.clients[cid].credits if cid in registry.clients else 0)
-    platform = Platform(settings=settings, contract=contract, clock=clock, store=store, registry=registry,
-                        scenarios=scenarios, ledger=ledger, journal=Journal(), started_at=clock.now())
-    platform.extras["persist_clock"] = lambda: store.put(CLOCK_KIND, "clock", {"now": clock.now()})
-    platform.webhooks = _make_webhooks(platform, resolver)
-    scheduler = Scheduler(platform)
-    platform.extras["scheduler"] = scheduler
+    ledger = Ledger(store, lambda cid: registry.clients[cid].credits if cid in registry.clients else 0,
+                    new_txn_id=ids.txn_id)
+    platform = Platform(settings=settings, contract=contract, clock=clock, ids=ids, store=store, registry=registry,
+                        scenarios=scenarios, ledger=ledger, journal=Journal(), started_at=clock.now(),
+                        resolver=make_resolver(lambda: platform.scenarios, resolver))
+    platform.webhooks = make_webhooks(platform)
+    install_probes(platform)
+    scheduler = platform.scheduler = Scheduler(platform)
     platform.webhooks.subscribe(scheduler.poke)
     extra_control: list[Route] = []
     extra_public: list[Route] = []
-    modules = load_modules()
-    checks = [module.check_scenarios for module in modules if hasattr(module, "check_scenarios")]
-    for check in checks:
-        check(scenarios)
     for module in modules:
-        platform.handlers.update(getattr(module, "HANDLERS", {}))
-        platform.body_limits.update(getattr(module, "BODY_LIMITS", {}))
-        if hasattr(module, "control_routes"):
+        platform.handlers.update(module.handlers)
+        platform.body_limits.update(module.body_limits)
+        platform.module_of_tag[module.tag] = module.name
+        if module.state is not None:
+            platform.module_state[module.name] = module.state(platform)
+    for module in modules:
+        if module.control_routes is not None:
             extra_control.extend(module.control_routes(platform))
-        if hasattr(module, "candidate_routes"):
-            extra_public.extend(module.candidate_routes(platform))
-        if hasattr(module, "startup"):
+        if module.public_routes is not None:
+            extra_public.extend(module.public_routes(platform))
+        if module.startup is not None:
             module.startup(platform)
 
     def reload_hook(new: Scenarios) -> None:
         """Swap in re-read scenarios only if every check passes (else ScenarioError)."""
         check_faults(new, contract)
-        for check in checks:
-            check(new)
+        for module in modules:
+            module.check_scenarios(new)
         platform.scenarios = new
         for doc in new.clients:
             registry.upsert_client(doc)
@@ -186,7 +201,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             yield
         finally:
             await scheduler.stop()
-            platform.extras["persist_clock"]()
+            platform.save_clock()
 
     app = MockApp(routes=routes, lifespan=lifespan)
     app.router.default = pipeline

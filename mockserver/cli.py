@@ -87,6 +87,9 @@ def _serve_parser(sub) -> None:
          help="how long one webhook delivery attempt may take")
     _opt(p, "log_level", "--log-level", choices=LOG_LEVELS,
          help="server log level (debug also logs every request)")
+    _opt(p, "seed", "--seed", type=int, metavar="N",
+         help="seed every id, token, retry jitter and outcome draw: the same requests then get the "
+              "same responses, run after run (snapshot tests)", default="unseeded")
 
 
 def _port_arg(text: str) -> int:
@@ -101,7 +104,7 @@ def _port_arg(text: str) -> int:
 
 SERVE_SETTINGS = ("host", "port", "scenarios", "clock", "time_scale", "clock_start", "state", "control",
                   "control_token", "log_level", "strict", "allow_local_webhooks", "preview",
-                  "candidate_base_url", "webhook_timeout", "include_default_scenarios")
+                  "candidate_base_url", "webhook_timeout", "include_default_scenarios", "seed")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

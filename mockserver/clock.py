@@ -40,7 +40,6 @@ class Clock:
         self._lock = threading.Lock()
         self._wall_anchor = wall()
         self._virtual_anchor = float(start) if start is not None else self._wall_anchor
-        self._listeners: list[Callable[[], None]] = []
 
     # -- reading -------------------------------------------------------------------------
     def now(self) -> float:
@@ -55,9 +54,6 @@ class Clock:
         receiver compares with its own clock (a webhook signature's ``t=``, HOOK-8)."""
         return self._wall()
 
-    def now_ms(self) -> int:
-        return int(self.now() * 1000)
-
     def iso(self, ts: float | None = None) -> str:
         """ISO 8601 UTC with milliseconds, e.g. ``2026-04-21T12:34:56.789Z`` (ERR-1)."""
         return iso(self.now() if ts is None else ts)
@@ -69,7 +65,6 @@ class Clock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._virtual_anchor += seconds
-        self._notify()
         return self.now()
 
     def set(self, ts: float) -> float:
@@ -78,14 +73,6 @@ class Clock:
         if ts < current:
             raise ValueError("the clock only moves forward")
         return self.advance(ts - current)
-
-    def subscribe(self, listener: Callable[[], None]) -> None:
-        """``listener`` is called after every jump (the scheduler re-plans its timers)."""
-        self._listeners.append(listener)
-
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
 
     # -- converting ----------------------------------------------------------------------
     def real_seconds(self, virtual_seconds: float) -> float:

@@ -55,6 +55,7 @@ class Settings:
     candidate_base_url: str = "https://interview.zenhire.ai"
     webhook_timeout: float = 10.0
     include_default_scenarios: bool = True
+    seed: int | None = None
     # Where each value came from (setting name → "--port" or "ZENHIRE_MOCK_PORT"), for messages.
     origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -129,6 +130,11 @@ def _convert(name: str, raw: str):
             return int(raw.strip())
         except ValueError:
             raise ConfigError(f"{var}={raw!r}: must be a whole number (a TCP port from 1 to 65535)") from None
+    if name == "seed":
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{var}={raw!r}: must be a whole number") from None
     if name in ("time_scale", "clock_start", "webhook_timeout"):
         try:
             return float(raw.strip())

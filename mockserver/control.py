@@ -78,7 +78,7 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         delivered = await scheduler.advance_to(clock.now() + seconds)
-        platform.extras["persist_clock"]()
+        platform.save_clock()
         scheduler.poke()
         return _json(200, dict(clock.describe(), webhookAttempts=delivered))
 
@@ -89,7 +89,7 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
         if target < clock.now():
             raise ValueError("the clock only moves forward")
         delivered = await scheduler.advance_to(target)
-        platform.extras["persist_clock"]()
+        platform.save_clock()
         scheduler.poke()
         return _json(200, dict(clock.describe(), webhookAttempts=delivered))
 
@@ -201,7 +201,7 @@ def build_control_routes(platform: Platform, scheduler, reload_hook: Callable[[S
         allowed = {"healthy", "configured", "unhealthy", "unreachable", "not_configured"}
         if not all(v in allowed for v in checks.values()):
             raise ValueError(f"check states must be one of {sorted(allowed)}")
-        platform.extras["health_overrides"] = dict(checks)
+        platform.health_overrides = dict(checks)
         return _json(200, {"checks": checks})
 
     async def spec(request: Request) -> Response:

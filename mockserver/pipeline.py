@@ -23,15 +23,12 @@ from .errors import ApiError, envelope
 from .grading.facts import reply_facts, request_facts
 from .platform.auth import authenticate, authorise
 from .platform.context import Ctx, Platform, Reply
-from .platform.ids import request_id as new_request_id
 from .platform.journal_fields import detail_fields
 from .platform.request_input import parse_params, read_body
 from .platform.throttle import check_submit_rate
 from .scenarios import Facts
 
 log = logging.getLogger("zenhire_mock")
-_MODULE_OF_TAG = {"Speech": "speech", "CV DeepMatch": "cvdeepmatch", "CV DeepSearch": "cvdeepsearch",
-                  "Interview": "interview", "Universal": "universal"}
 
 
 def dumps(body: Any) -> bytes:
@@ -77,7 +74,7 @@ class Pipeline:
         platform = self.platform
         started = time.perf_counter()
         now = platform.clock.now()
-        rid = new_request_id(now)
+        rid = platform.ids.request_id(now)
         op, path_values, allowed = platform.contract.match(request.method, request.scope["path"])
         ctx: Ctx | None = None
         facts: dict = {}
@@ -109,7 +106,7 @@ class Pipeline:
             "key": ctx.key.masked() if ctx and ctx.key else None, "requestId": rid,
             "durationMs": round((time.perf_counter() - started) * 1000, 3),
             "epoch": now, **facts, **reply_facts(op, reply),
-            "seq": next(self._journal_seq), "module": _MODULE_OF_TAG.get(op.tag) if op else None,
+            "seq": next(self._journal_seq), "module": platform.module_of_tag.get(op.tag) if op else None,
             **detail_fields(request, ctx, op, path_values, reply, response),
         })
         return response
@@ -140,7 +137,7 @@ class Pipeline:
         platform = self.platform
         if not platform.scenarios.faults_for(ctx.op.operation_id):
             return
-        facts = Facts(operation=ctx.op.operation_id, module=_MODULE_OF_TAG.get(ctx.op.tag, ""),
+        facts = Facts(operation=ctx.op.operation_id, module=platform.module_of_tag.get(ctx.op.tag, ""),
                       client=ctx.client.id if ctx.client else "", key=ctx.key.key if ctx.key else "",
                       scenario=ctx.request.headers.get("x-mock-scenario"),
                       headers={k.lower(): v for k, v in ctx.request.headers.items()})

@@ -1,8 +1,10 @@
-"""Runs outbound work (webhook attempts) when the virtual clock reaches it.
+"""Runs outbound work (webhook attempts) when the virtual clock reaches it, and owns the
+one tick bus.
 
 Everything else in the mock is derived from time at read, so webhooks are the only timed
-work; modules whose callbacks depend on time alone (an interview timing out) register a
-tick hook (`platform.extras["tick_hooks"]`, called with the virtual now) that queues them. In real and scaled modes a background task sleeps until the next due attempt (in
+work; modules whose callbacks depend on time alone (an interview timing out) subscribe to
+the tick bus (`scheduler.on_tick(hook)`, called with the virtual now before every round and
+at every step of a clock move) and queue them. In real and scaled modes a background task sleeps until the next due attempt (in
 real seconds); in manual mode the control API's clock moves call `run_due` directly, so a
 test that advances the clock sees the deliveries done when the call returns.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Callable
 
 from .platform.context import Platform
 
@@ -26,6 +29,11 @@ class Scheduler:
         # One runner at a time: a clock move waits for an attempt already under way, so
         # the attempt's retry is planned from the time it was made, not from after the move.
         self._running = asyncio.Lock()
+        self._tick_hooks: list[Callable[[float], None]] = []
+
+    def on_tick(self, hook: Callable[[float], None]) -> None:
+        """Call ``hook(virtual_now)`` on every tick (time-driven work due by then)."""
+        self._tick_hooks.append(hook)
 
     def poke(self) -> None:
         """Something new may be due earlier than planned (an enqueue or a clock jump).
@@ -44,7 +52,7 @@ class Scheduler:
 
     def tick(self) -> None:
         now = self.platform.clock.now()
-        for hook in self.platform.extras.get("tick_hooks", []):
+        for hook in self._tick_hooks:
             hook(now)
 
     async def run_due(self, max_rounds: int = 50) -> int:

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from mockserver.app import create_app
 from mockserver.config import Settings
 from mockserver.contract import SPEC_PATH, Contract
+from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Reply
 from mockserver.platform.request_input import BodyLimit
 
@@ -100,34 +101,44 @@ clients:
 """
 
 
+async def _toy_submit(ctx):
+    data = await ctx.input.files["audio"].read()
+    body = {"id": "x", "size": len(data)}
+    if "language" in ctx.input.form:
+        body["language"] = ctx.input.form["language"]
+    if "metadata" in ctx.input.json_fields:
+        body["metadata"] = ctx.input.json_fields["metadata"]
+    return Reply(202, body)
+
+
+async def _toy_items(ctx):
+    return Reply(200, ctx.input.json)
+
+
+async def _toy_get(ctx):
+    if ctx.input.query.get("limit") == 7:
+        return Reply(200, {"wrong": True})  # drifts from the contract on purpose
+    return Reply(200, {"id": ctx.input.path["id"]})
+
+
+def _no_rules(scenarios):
+    """The toy modules take no outcome rules."""
+
+
+TOY_MODULES = (
+    ApiModule(name="speech", tag="Speech", handlers={"toySubmit": _toy_submit}, check_scenarios=_no_rules,
+              body_limits={"toySubmit": BodyLimit(1000, 400, "FILE_TOO_LARGE", file_field="audio")}),
+    ApiModule(name="cvdeepsearch", tag="CV DeepSearch", handlers={"toyJson": _toy_items, "toyGet": _toy_get},
+              check_scenarios=_no_rules, body_limits={"toyJson": BodyLimit(2000, 413, "PAYLOAD_TOO_LARGE")}),
+)
+
+
 @pytest.fixture
 def toy(tmp_path):
     path = tmp_path / "toy.yaml"
     path.write_text(SCENARIO)
     app = create_app(Settings(clock="manual", strict=True, scenarios=[str(path)], include_default_scenarios=False),
-                     contract=Contract(toy_spec()))
-    platform = app.state.platform
-    platform.body_limits["toySubmit"] = BodyLimit(1000, 400, "FILE_TOO_LARGE", file_field="audio")
-    platform.body_limits["toyJson"] = BodyLimit(2000, 413, "PAYLOAD_TOO_LARGE")
-
-    async def submit(ctx):
-        data = await ctx.input.files["audio"].read()
-        body = {"id": "x", "size": len(data)}
-        if "language" in ctx.input.form:
-            body["language"] = ctx.input.form["language"]
-        if "metadata" in ctx.input.json_fields:
-            body["metadata"] = ctx.input.json_fields["metadata"]
-        return Reply(202, body)
-
-    async def items(ctx):
-        return Reply(200, ctx.input.json)
-
-    async def get(ctx):
-        if ctx.input.query.get("limit") == 7:
-            return Reply(200, {"wrong": True})  # drifts from the contract on purpose
-        return Reply(200, {"id": ctx.input.path["id"]})
-
-    platform.handlers.update({"toySubmit": submit, "toyJson": items, "toyGet": get})
+                     contract=Contract(toy_spec()), modules=TOY_MODULES)
     with TestClient(app) as client:
         yield client
 

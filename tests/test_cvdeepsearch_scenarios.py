@@ -14,7 +14,7 @@ from cvds_contract_helpers import SEARCH_SECONDS, candidate, ingest, list_corpus
 from mockserver.errors import ApiError
 from mockserver.modules.cvds_ingest import EmbeddingPace, embedding_ready_at
 from mockserver.modules.cvds_outcomes import embedding_choice, search_choice
-from mockserver.scenarios import Scenarios
+from mockserver.scenarios import ScenarioError, Scenarios
 
 
 def test_no_rule_means_the_modules_own_behaviour():
@@ -70,14 +70,20 @@ def test_shipped_rules_parse_cleanly():
             search_choice(then)
 
 
-def test_a_broken_scenario_rule_answers_500_internal_error(tmp_path):
-    """ERR-6: a rule with a bad value is reported, not silently ignored."""
+def test_a_broken_scenario_rule_is_refused_at_start_and_on_reload_naming_the_rule(tmp_path):
+    """A rule with a bad value is reported, not silently ignored — at start (never as a 500 at
+    the first matching request), and a reload that brings one keeps the old scenarios."""
+    bad = "version: 1\nrules:\n  - name: oops\n    when: {operation: submitCvdsSearch}\n    then: {run: sideways}\n"
     path = tmp_path / "bad.yaml"
-    path.write_text("version: 1\nrules:\n  - name: oops\n    when: {operation: submitCvdsSearch}\n"
-                    "    then: {run: sideways}\n")
+    path.write_text(bad)
+    with pytest.raises(ScenarioError, match="oops.*run must be completed or failed"):
+        make_app(scenarios=[str(path)])
+    path.write_text("version: 1\n")
     with Api(make_app(scenarios=[str(path)])) as api:
-        response = search(api)
-        assert response.status_code == 500 and "oops" in response.json()["error"]["message"]
+        path.write_text(bad)
+        refused = api.post("/__mock/scenarios/reload")
+        assert refused.status_code == 400 and "oops" in refused.json()["error"]["message"]
+        assert search(api).status_code == 200
 
 
 def test_module_settings_change_search_and_embedding_times(tmp_path):

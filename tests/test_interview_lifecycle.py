@@ -21,6 +21,7 @@ from mockserver.clock import iso
 from mockserver.modules import interview_lifecycle as lc
 from mockserver.modules.interview_media import build_transcript, transcript_body
 from mockserver.modules.interview_prompts import resolve_system_prompt
+from mockserver.platform.ids import Ids
 from mockserver.modules.interview_tokens import (
     DEFAULT_CANDIDATE_BASE_URL,
     candidate_link,
@@ -30,6 +31,7 @@ from mockserver.modules.interview_tokens import (
     token_matches,
 )
 
+IDS = Ids()  # unseeded: tokens from the operating system's source, as in serve
 T0 = 1_779_184_800.0  # 2026-05-19T10:00:00Z
 SESSION_ID = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
 PERSONA_ID = "3f2b8c1e-6d4a-4e7b-9a21-5c8d0f1e2a3b"
@@ -79,7 +81,7 @@ def _resolve(node: Any) -> Any:
 
 # -- building sessions ----------------------------------------------------------------------
 def new_session(consent_mode: str = lc.CONSENT_INTEGRATOR, **overrides: Any) -> tuple[lc.Session, str]:
-    token = mint_token()
+    token = mint_token(IDS)
     fields: dict[str, Any] = dict(
         session_id=SESSION_ID, client_id="client-a", persona_id=PERSONA_ID,
         consent_mode=consent_mode, token_hash=hash_token(token), now=T0,
@@ -99,21 +101,21 @@ def started(consent_mode: str = lc.CONSENT_INTEGRATOR, at: float = T0 + 60,
 
 # -- tokens and links -----------------------------------------------------------------------
 def test_minted_tokens_are_long_url_safe_and_distinct():
-    tokens = {mint_token() for _ in range(50)}
+    tokens = {mint_token(IDS) for _ in range(50)}
     assert len(tokens) == 50
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token in tokens)
 
 
 def test_token_hash_round_trip():
-    token = mint_token()
+    token = mint_token(IDS)
     digest = hash_token(token)
     assert re.fullmatch(r"[0-9a-f]{64}", digest) and digest == hash_token(token)
     assert token_matches(token, digest)
-    assert not token_matches(mint_token(), digest)
+    assert not token_matches(mint_token(IDS), digest)
 
 
 def test_candidate_link_carries_the_token_only_in_the_fragment():
-    token = mint_token()
+    token = mint_token(IDS)
     link = candidate_link(None, token)
     parts = urlsplit(link)
     assert link.startswith(DEFAULT_CANDIDATE_BASE_URL + "/#t=")
@@ -124,7 +126,7 @@ def test_candidate_link_carries_the_token_only_in_the_fragment():
 
 
 def test_candidate_link_uses_a_configured_base_and_matches_the_contract_pattern():
-    token = mint_token()
+    token = mint_token(IDS)
     pattern = merged_spec()["components"]["schemas"]["InterviewSessionCreated"]["properties"][
         "candidate_link"]["pattern"]
     for base in (None, "https://candidates.example.test", "https://example.test/interview/"):
@@ -137,7 +139,7 @@ def test_candidate_link_uses_a_configured_base_and_matches_the_contract_pattern(
 @pytest.mark.parametrize("base", ["http://interview.example.test", "https://x.test/#frag", "ftp://x"])
 def test_candidate_link_refuses_a_non_https_base(base):
     with pytest.raises(ValueError):
-        candidate_link(base, mint_token())
+        candidate_link(base, mint_token(IDS))
 
 
 def test_a_session_stores_only_the_token_hash():
@@ -198,7 +200,7 @@ def test_reloads_and_reconnects_while_live_change_nothing():
 def test_a_wrong_or_superseded_token_starts_nothing():
     session, _ = new_session()
     with pytest.raises(lc.InterviewRefused) as refused:
-        lc.open_link(session, mint_token(), T0 + 1)
+        lc.open_link(session, mint_token(IDS), T0 + 1)
     assert refused.value.reason == lc.INVALID_TOKEN
 
 
@@ -319,7 +321,7 @@ def test_reinvite_after_a_timeout_resets_to_initiated_with_a_fresh_link():
     live, old_token = started(at=T0 + 60)
     later = T0 + 60 + lc.MAX_INTERVIEW_SECONDS + 3600
     assert lc.can_reinvite(live, later)
-    new_token = mint_token()
+    new_token = mint_token(IDS)
     again = lc.reinvite(live, later, hash_token(new_token))
     assert again.status == lc.STATUS_INITIATED and again.error_code is None
     assert again.started_at is None and again.ended_at is None and again.opened_at is None
@@ -337,9 +339,9 @@ def test_reinvite_after_a_timeout_resets_to_initiated_with_a_fresh_link():
 
 def test_reinvite_after_an_expired_link_or_a_drop_without_result():
     session, _ = new_session(expires_in=60)
-    assert lc.reinvite(session, T0 + 61, hash_token(mint_token())).status == lc.STATUS_INITIATED
+    assert lc.reinvite(session, T0 + 61, hash_token(mint_token(IDS))).status == lc.STATUS_INITIATED
     dropped = lc.drop(started()[0], T0 + 200)
-    assert lc.reinvite(dropped, T0 + 300, hash_token(mint_token())).status == lc.STATUS_INITIATED
+    assert lc.reinvite(dropped, T0 + 300, hash_token(mint_token(IDS))).status == lc.STATUS_INITIATED
 
 
 @pytest.mark.parametrize("state", ["initiated", "in_progress", "completed", "failed_with_recording"])
@@ -354,7 +356,7 @@ def test_reinvite_is_refused_unless_the_session_ended_without_a_result(state):
         session = lc.drop(started()[0], T0 + 600, keep_recording=True)
     assert not lc.can_reinvite(session, T0 + 700)
     with pytest.raises(lc.InterviewRefused) as refused:
-        lc.reinvite(session, T0 + 700, hash_token(mint_token()))
+        lc.reinvite(session, T0 + 700, hash_token(mint_token(IDS)))
     assert refused.value.reason == lc.NOT_REINVITABLE
 
 
@@ -410,7 +412,7 @@ def test_views_never_carry_the_token_or_the_link(state):
 def test_top_level_id_and_status_are_the_last_such_keys_in_the_compact_json():
     session, now = _all_states()["completed"]
     for body in (lc.session_view(session, now), lc.summary_row(session, now),
-                 lc.created_view(new_session()[0], candidate_link(None, mint_token()))):
+                 lc.created_view(new_session()[0], candidate_link(None, mint_token(IDS)))):
         text = json.dumps(body, separators=(",", ":"))
         assert list(body)[-2:] == ["id", "status"]
         assert re.findall(r'"status":"([^"]*)"', text)[-1] == body["status"]

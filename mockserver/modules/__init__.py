@@ -1,24 +1,16 @@
-"""The API modules the mock simulates, registered in one explicit list.
-
-Each module exposes `HANDLERS` (operationId → async handler taking a `Ctx`), and
-optionally `BODY_LIMITS` (operationId → `BodyLimit`), `check_scenarios(scenarios)` (refuse
-rules the module cannot honour — at start and on reload), `control_routes(platform)` (extra
-control-API routes), `candidate_routes(platform)` (public pages) and `startup(platform)`.
+"""The API modules the mock simulates, listed once with static imports (a module that fails
+to import stops the start). Each exports one `ApiModule` declaration (`API_MODULE`): its
+name, contract tag, handlers, body limits, scenario checks, extra routes, start-up and
+state; `platform.api_module.check_modules` refuses a list that disagrees with the contract.
 """
 
 from __future__ import annotations
 
-import importlib
+from ..platform.api_module import ApiModule
+from .cvdeepmatch import API_MODULE as CVDEEPMATCH
+from .cvdeepsearch import API_MODULE as CVDEEPSEARCH
+from .interview import API_MODULE as INTERVIEW
+from .speech import API_MODULE as SPEECH
+from .universal import API_MODULE as UNIVERSAL
 
-MODULE_NAMES = ["universal", "speech", "cvdeepmatch", "cvdeepsearch", "interview"]
-
-
-def load_modules() -> list:
-    modules = []
-    for name in MODULE_NAMES:
-        try:
-            modules.append(importlib.import_module(f"{__name__}.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-    return modules
+MODULES: tuple[ApiModule, ...] = (UNIVERSAL, SPEECH, CVDEEPMATCH, CVDEEPSEARCH, INTERVIEW)

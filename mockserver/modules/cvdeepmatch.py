@@ -36,8 +36,8 @@ from mockserver.modules.cvdm_runs import (
     poll_body, replay_body, status_at, submit_body, webhook_payload,
 )
 from mockserver.modules.cvdm_submission import read_submission
+from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Platform, Reply
-from mockserver.platform.ids import new_uuid
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.throttle import POLL_MIN_INTERVAL_SECONDS, check_poll
@@ -75,7 +75,7 @@ async def submit_match(ctx: Ctx) -> Reply:
     cv_text = await asyncio.to_thread(extract_pdf_text, pdf_bytes)
     choice = match_choice(platform.scenarios.outcome(
         ctx.facts(MODULE, tags=submission.tags, metadata=submission.metadata)))
-    run_id = new_uuid()
+    run_id = ctx.platform.ids.uuid()
 
     scope = f"{ctx.client_id}|cvdm"
     key = submission.idempotency_key
@@ -203,3 +203,7 @@ HANDLERS = {
 }
 
 BODY_LIMITS = {"submitCvDeepMatch": BodyLimit(MAX_CV_BYTES, 400, "INVALID_INPUT", file_field="cv_file")}
+
+
+API_MODULE = ApiModule(name=MODULE, tag="CV DeepMatch", handlers=HANDLERS, body_limits=BODY_LIMITS,
+                       check_scenarios=check_scenarios)

@@ -22,7 +22,6 @@ outcomes (`cvds_outcomes`) and the webhook engine. State is derived from virtual
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from mockserver.modules.cvds_candidates import LIST_LIMIT_DEFAULT, list_page
@@ -53,7 +52,10 @@ from mockserver.modules.cvds_runs import (
     start_run,
 )
 from mockserver.modules.cvds_store import CvdsStore
+from mockserver.errors import ApiError
+from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Reply
+from mockserver.scenarios import ScenarioError
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.throttle import POLL_MIN_INTERVAL_SECONDS, check_poll
 from mockserver.platform.webhook_urls import admit_webhook_url
@@ -62,7 +64,6 @@ MODULE = "cvdeepsearch"
 PREVIEW = "cvds-results"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600.0  # as CV DeepMatch's documented window (inferred for CVDS)
 POLL_THROTTLE_CODE = "RATE_LIMITED"
-_RUN_IDS = random.SystemRandom()
 
 
 def _store(ctx: Ctx) -> CvdsStore:
@@ -151,7 +152,7 @@ async def submit_search(ctx: Ctx) -> Reply:
     store = _store(ctx)
     choice = search_choice(_rule(ctx, {"corpus_id": request.corpus_id, "position_id": request.position_id,
                                        "idempotency_key": request.idempotency_key}))
-    run_id = new_run_id(_RUN_IDS)
+    run_id = new_run_id(platform.ids.child())
     scope = f"{ctx.client_id}|cvds"
     if request.idempotency_key is not None:
         claim = platform.store.claim_idempotency(scope, request.idempotency_key, run_id, ctx.now,
@@ -213,3 +214,23 @@ HANDLERS = {
 }
 
 BODY_LIMITS = {"ingestCvdsCandidates": BodyLimit(MAX_BODY_BYTES, 413, "PAYLOAD_TOO_LARGE")}
+
+
+def check_scenarios(scenarios) -> None:
+    """Refuse (at start and on reload) a CV DeepSearch rule whose embedding or run outcome
+    a request could not take (else the first matching request would fail with a 500)."""
+    for index, rule in enumerate(scenarios.rules):
+        when = rule["when"]
+        operations = when.get("operation")
+        operations = [operations] if isinstance(operations, str) else list(operations or [])
+        if when.get("module") == MODULE or set(operations) & set(HANDLERS):
+            then = dict(rule["then"], _rule=rule.get("name") or str(index))
+            try:
+                embedding_choice(then)
+                search_choice(then)
+            except ApiError as exc:
+                raise ScenarioError(f"rule {rule.get('name') or index!r} (cvdeepsearch): {exc.message}") from None
+
+
+API_MODULE = ApiModule(name=MODULE, tag="CV DeepSearch", handlers=HANDLERS, body_limits=BODY_LIMITS,
+                       check_scenarios=check_scenarios)

@@ -20,7 +20,9 @@ from mockserver.modules.interview_personas import (
 )
 from mockserver.modules.interview_plan import PlanError, check_plan_spec
 from mockserver.modules.interview_tokens import check_candidate_base_url
-from mockserver.modules.interview_web import book_of, candidate_routes, control_routes  # noqa: F401 (module surface)
+from mockserver.modules.interview_sessions import SessionBook
+from mockserver.modules.interview_web import book_of, candidate_routes, control_routes
+from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Reply
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter
 from mockserver.platform.metadata import check_tags, metadata_problems
@@ -43,7 +45,7 @@ def _persona_for(ctx: Ctx, persona_id: str) -> dict:
 
 
 async def create_interview_persona(ctx: Ctx) -> Reply:
-    doc = create_persona(ctx.platform.store, ctx.client_id, ctx.input.json, ctx.now)
+    doc = create_persona(ctx.platform.store, ctx.platform.ids, ctx.client_id, ctx.input.json, ctx.now)
     return Reply(201, persona_view(doc))
 
 
@@ -187,6 +189,9 @@ def startup(platform) -> None:
     """Refuse a bad candidate base URL at start; play the sessions forward (and queue their
     callbacks) whenever the virtual clock jumps."""
     check_candidate_base_url(platform.settings.candidate_base_url)
-    book = book_of(platform)
-    platform.clock.subscribe(lambda: book.sweep(platform.clock.now()))
-    platform.extras.setdefault("tick_hooks", []).append(book.sweep)  # real/scaled clocks
+    platform.scheduler.on_tick(book_of(platform).sweep)
+
+
+API_MODULE = ApiModule(name="interview", tag="Interview", handlers=HANDLERS, check_scenarios=check_scenarios,
+                       control_routes=control_routes, public_routes=candidate_routes, startup=startup,
+                       state=SessionBook)

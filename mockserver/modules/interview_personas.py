@@ -11,16 +11,16 @@ from typing import Any, Iterable
 
 from mockserver.clock import iso
 from mockserver.modules.interview_prompts import resolve_system_prompt
-from mockserver.platform.ids import new_uuid
+from mockserver.platform.ids import Ids
 
 PERSONA_KIND = "interview_persona"
 
 
-def create_persona(store, client_id: str, body: dict[str, Any], now: float) -> dict[str, Any]:
+def create_persona(store, ids: Ids, client_id: str, body: dict[str, Any], now: float) -> dict[str, Any]:
     """Store a new persona for ``client_id`` from a validated create body; return the doc."""
     prompt, source = resolve_system_prompt(body["role_name"], body["language"], body.get("system_prompt"))
     doc = {
-        "id": new_uuid(),
+        "id": ids.uuid(),
         "role_name": body["role_name"],
         "language": body["language"],
         "system_prompt": prompt,

@@ -136,9 +136,5 @@ def without_join(plan: CandidatePlan) -> CandidatePlan:
     return replace(plan, join_at=None, end=None, end_after=None)
 
 
-def plan_to_doc(plan: CandidatePlan | None) -> dict[str, Any] | None:
-    return None if plan is None else asdict(plan)
-
-
 def plan_from_doc(doc: dict[str, Any] | None) -> CandidatePlan | None:
     return None if doc is None else CandidatePlan(**doc)

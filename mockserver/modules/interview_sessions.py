@@ -35,7 +35,6 @@ from mockserver.modules.interview_plan import (
     planned_end_at, retry_join, step_order, without_join,
 )
 from mockserver.modules.interview_tokens import candidate_link, hash_token, mint_token
-from mockserver.platform.ids import new_uuid
 
 SESSION_KIND = "interview_session"
 TOKEN_KIND = "interview_token"
@@ -137,11 +136,11 @@ class SessionBook:
     def create(self, *, client_id: str, api_key: str, project: str | None, persona: dict[str, Any],
                body: dict[str, Any], plan_spec: Any, rule: str, now: float) -> tuple[lc.Session, str]:
         """A new ``initiated`` session and its candidate link (the one place the token exists)."""
-        token = mint_token()
+        token = mint_token(self.platform.ids)
         link = candidate_link(self.platform.settings.candidate_base_url, token)
         plan = parse_plan(plan_spec, now, rule) if plan_spec is not None else None
         session = lc.create_session(
-            session_id=new_uuid(), client_id=client_id, persona_id=persona["id"],
+            session_id=self.platform.ids.uuid(), client_id=client_id, persona_id=persona["id"],
             consent_mode=body["consent_mode"], token_hash=hash_token(token), now=now,
             expires_in=body.get("expires_in", lc.DEFAULT_EXPIRES_IN),
             candidate_ref=body.get("candidate_ref"), project=project,
@@ -223,7 +222,7 @@ class SessionBook:
         with self.lock:
             book = self._catch_up(owner, now)
             current = book.sessions[session_id]
-            token = mint_token()
+            token = mint_token(self.platform.ids)
             plan = parse_plan(plan_spec, now, "reinvite") if plan_spec is not None else None
             fresh = lc.reinvite(current, now, hash_token(token), plan=plan)
             link = candidate_link(self.platform.settings.candidate_base_url, token)

@@ -10,17 +10,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import secrets
 from urllib.parse import urlsplit
+
+from mockserver.platform.ids import Ids
 
 DEFAULT_CANDIDATE_BASE_URL = "https://interview.zenhire.ai"
 TOKEN_BYTES = 32  # token_urlsafe(32) → 43 URL-safe characters
 FRAGMENT_PREFIX = "#t="
 
 
-def mint_token() -> str:
+def mint_token(ids: Ids) -> str:
     """A fresh single-use candidate token (URL-safe base64, 43 characters)."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    return ids.token(TOKEN_BYTES)
 
 
 def hash_token(token: str) -> str:

@@ -46,10 +46,7 @@ _PAGE_HEADERS = {
 
 def book_of(platform) -> SessionBook:
     """The platform's one ``SessionBook`` (made on first use)."""
-    book = platform.extras.get("interview_book")
-    if book is None:
-        book = platform.extras["interview_book"] = SessionBook(platform)
-    return book
+    return platform.module_state["interview"]
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

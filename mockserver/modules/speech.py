@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 
 from mockserver.errors import ApiError
+from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Reply
-from mockserver.platform.ids import speech_run_id
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.throttle import check_poll
 from mockserver.scenarios import ScenarioError
@@ -85,7 +85,7 @@ async def submit_speech_analysis(ctx: Ctx) -> Reply:
                                         client=ctx.client)
     plan = plan_run(rule, audio.sha256, processing_range)
 
-    run_id = speech_run_id(ctx.now)
+    run_id = ctx.platform.ids.speech_run_id(ctx.now)
     refused = platform.ledger.hold(ctx.client_id, run_id, cost, MODULE, ctx.now)
     if refused is not None:
         raise ApiError(402, "INSUFFICIENT_CREDITS",
@@ -152,3 +152,7 @@ HANDLERS = {
     "getSpeechAnalysis": get_speech_analysis,
     "listSpeechRuns": list_speech_runs,
 }
+
+
+API_MODULE = ApiModule(name=MODULE, tag="Speech", handlers=HANDLERS, body_limits=BODY_LIMITS,
+                       check_scenarios=check_scenarios)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..platform.api_module import ApiModule
 from ..platform.context import Ctx, Reply
+from ..scenarios import ScenarioError
 
 HEALTHY_STATES = {"healthy", "configured"}
 DEFAULT_CHECKS = {"database": "healthy", "scoring": "healthy", "transcription": "configured",
@@ -13,7 +15,7 @@ async def get_health(ctx: Ctx) -> Reply:
     scenarios = ctx.platform.scenarios
     states = dict(DEFAULT_CHECKS)
     states.update(scenarios.health.get("checks", {}))
-    states.update(ctx.platform.extras.get("health_overrides", {}))
+    states.update(ctx.platform.health_overrides)
     checks = {name: {"status": state} for name, state in states.items()}
     healthy = all(state in HEALTHY_STATES for state in states.values())
     body = {"status": "healthy" if healthy else "unhealthy", "timestamp": ctx.platform.clock.iso(ctx.now),
@@ -26,3 +28,18 @@ async def get_credits(ctx: Ctx) -> Reply:
 
 
 HANDLERS = {"getHealth": get_health, "getCredits": get_credits}
+
+
+def check_scenarios(scenarios) -> None:
+    """Universal has no outcome rules (health comes from `health:`; errors from `faults:`,
+    checked for every operation by the app): a rule aimed at it would never match, so it
+    is refused rather than silently ignored."""
+    for index, rule in enumerate(scenarios.rules):
+        operations = rule["when"].get("operation")
+        operations = [operations] if isinstance(operations, str) else list(operations or [])
+        if rule["when"].get("module") == "universal" or set(operations) & set(HANDLERS):
+            raise ScenarioError(f"rule {rule.get('name') or index!r}: health and credits take no outcome rules; "
+                                "use `health:` or a fault")
+
+
+API_MODULE = ApiModule(name="universal", tag="Universal", handlers=HANDLERS, check_scenarios=check_scenarios)

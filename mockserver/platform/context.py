@@ -1,11 +1,13 @@
-"""What a handler receives (`Ctx`) and returns (`Reply`), and the services container
-(`Platform`) every module uses: contract, clock, store, registry, scenarios, ledger,
-webhooks, journal and settings."""
+"""What a handler receives (`Ctx`) and returns (`Reply`), and the composition root's
+product (`Platform`): every service a module uses, named and typed — contract, clock,
+randomness (`ids`), store, registry, scenarios, ledger, journal, webhook engine, scheduler
+(which owns the tick bus), the webhook resolver and the health overrides. `app.create_app`
+builds it in one place; nothing is looked up by string."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 from starlette.requests import Request
 
@@ -13,11 +15,19 @@ from ..clock import Clock
 from ..config import Settings
 from ..contract import Contract, Operation
 from ..scenarios import Facts, Scenarios
-from ..store.memory import MemoryStore
+from ..store.base import Store
+from ..webhooks.admission import Resolver
 from .credits import Ledger
+from .ids import Ids
 from .journal import Journal
 from .registry import ApiKey, Client, Registry
 from .request_input import RequestInput
+
+if TYPE_CHECKING:  # imported for types only: both modules import this one
+    from ..scheduler import Scheduler
+    from ..webhooks.engine import WebhookEngine
+
+CLOCK_KIND = "_clock"
 
 
 @dataclass
@@ -25,16 +35,24 @@ class Platform:
     settings: Settings
     contract: Contract
     clock: Clock
-    store: MemoryStore
+    ids: Ids
+    store: Store
     registry: Registry
     scenarios: Scenarios
     ledger: Ledger
     journal: Journal
     started_at: float
-    webhooks: Any = None
+    resolver: Resolver  # the webhook resolver (scenario DNS table in front of the OS's)
+    # Built right after the platform (they take it as an argument); set by create_app.
+    webhooks: "WebhookEngine" = None  # type: ignore[assignment]
+    scheduler: "Scheduler" = None  # type: ignore[assignment]
+    health_overrides: dict[str, str] = field(default_factory=dict)
     handlers: dict[str, Callable[["Ctx"], Awaitable["Reply"]]] = field(default_factory=dict)
     body_limits: dict[str, Any] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
+    module_of_tag: dict[str, str] = field(default_factory=dict)
+    # A module's own long-lived state (e.g. Interview's session book), made by its
+    # `ApiModule.state` factory at start; read through that module's typed accessor.
+    module_state: dict[str, Any] = field(default_factory=dict)
 
     def preview_enabled(self, name: str) -> bool:
         return name in self.settings.preview or bool(self.scenarios.setting("preview", name, False))
@@ -44,6 +62,10 @@ class Platform:
         if client is not None and name in client.settings.get(module, {}):
             return client.settings[module][name]
         return self.scenarios.setting(module, name, default)
+
+    def save_clock(self) -> None:
+        """Persist virtual now, so a manual or scaled clock resumes there after a restart."""
+        self.store.put(CLOCK_KIND, "clock", {"now": self.clock.now()})
 
 
 @dataclass

@@ -38,8 +38,10 @@ def _txn_id(now: float) -> str:
 
 
 class Ledger:
-    def __init__(self, store: MemoryStore, initial_credits: Callable[[str], int]) -> None:
+    def __init__(self, store: MemoryStore, initial_credits: Callable[[str], int],
+                 new_txn_id: Callable[[float], str] = _txn_id) -> None:
         self.store = store
+        self._new_txn_id = new_txn_id
         self.initial_credits = initial_credits
 
     # -- accounts -------------------------------------------------------------------------
@@ -56,7 +58,7 @@ class Ledger:
 
     def _record(self, client_id: str, kind: str, amount: int, balance_after: int, at: float,
                 module: str | None, run_id: str | None, description: str) -> None:
-        txn = {"id": _txn_id(at), "type": kind, "amount": amount, "balanceAfter": balance_after,
+        txn = {"id": self._new_txn_id(at), "type": kind, "amount": amount, "balanceAfter": balance_after,
                "module": module, "runId": run_id, "description": description, "createdAt": iso(at),
                "at": at}
         self.store.put(TXN, txn["id"], txn, owner=client_id)

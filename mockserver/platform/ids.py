@@ -1,19 +1,58 @@
-"""Identifier formats: request ids and Speech run ids (`req_<13-digit ms>_<alnum>`, ERR-2,
-A5 — same format, distinct values), UUIDs for CV DeepMatch and Interview."""
+"""Every identifier and random draw the mock makes, from one injected source (`Ids`).
+
+Formats: request ids and Speech run ids (`req_<13-digit ms>_<12 hex>`, ERR-2, A5 — same
+format, distinct values), UUIDs (version 4) for CV DeepMatch runs and Interview objects,
+candidate tokens, ledger transaction ids, webhook delivery ids (which also drive the
+retry jitter), and CV DeepSearch run ids.
+
+Unseeded (the default) the draws come from the operating system (`random.SystemRandom`);
+with `serve --seed N` they come from `random.Random(N)`, so the same requests in the same
+order give the same ids, tokens, jitter and outcome draws, run after run (snapshot tests).
+Only `getrandbits` is used: its output for a seed is stable across Python releases.
+"""
 
 from __future__ import annotations
 
-import os
+import base64
+import random
+import threading
 import uuid
 
 
-def request_id(now: float) -> str:
-    return f"req_{int(now * 1000) % 10**13:013d}_{os.urandom(6).hex()}"
+class Ids:
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._source: random.Random = random.SystemRandom() if seed is None else random.Random(seed)
+        self._lock = threading.Lock()  # draws stay in order when threads share the source
 
+    def bits(self, n: int) -> int:
+        with self._lock:
+            return self._source.getrandbits(n)
 
-def speech_run_id(now: float) -> str:
-    return request_id(now)
+    def hex(self, nbytes: int) -> str:
+        return self.bits(nbytes * 8).to_bytes(nbytes, "big").hex()
 
+    def request_id(self, now: float) -> str:
+        return f"req_{int(now * 1000) % 10**13:013d}_{self.hex(6)}"
 
-def new_uuid() -> str:
-    return str(uuid.uuid4())
+    def speech_run_id(self, now: float) -> str:
+        return self.request_id(now)
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.bits(128), version=4))
+
+    def token(self, nbytes: int) -> str:
+        """URL-safe text of ``nbytes`` random bytes, like ``secrets.token_urlsafe``."""
+        raw = self.bits(nbytes * 8).to_bytes(nbytes, "big")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    def txn_id(self, now: float) -> str:
+        return f"txn_{int(now * 1000):013d}_{self.hex(5)}"
+
+    def delivery_id(self) -> str:
+        return "whd_" + self.hex(16)
+
+    def child(self) -> random.Random:
+        """A generator for a module's own draws (e.g. run ids of a given alphabet),
+        seeded from this source so it is reproducible exactly when this one is."""
+        return random.Random(self.bits(64)) if self.seed is not None else random.SystemRandom()

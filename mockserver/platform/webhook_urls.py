@@ -15,21 +15,24 @@ documented 400.
 
 from __future__ import annotations
 
-from ..webhooks.admission import Resolver, StaticResolver, inspect_webhook_url, system_resolver
+from typing import Callable
+
+from ..scenarios import Scenarios
+from ..webhooks.admission import Resolver, StaticResolver, inspect_webhook_url
 from .context import Platform
 
 
 class ScenarioDnsResolver:
     """Answers from the current scenarios' `settings.webhooks.dns` table, else from ``fallback``."""
 
-    def __init__(self, platform: Platform, fallback: Resolver) -> None:
-        self.platform = platform
+    def __init__(self, current_scenarios: Callable[[], Scenarios], fallback: Resolver) -> None:
+        self.current_scenarios = current_scenarios
         self.fallback = fallback
         self._table_of: object = None
         self._static = StaticResolver({}, fallback=fallback)
 
     def __call__(self, host: str) -> list[str]:
-        scenarios = self.platform.scenarios
+        scenarios = self.current_scenarios()
         if scenarios is not self._table_of:  # a reload swapped the scenarios: rebuild the table
             table = scenarios.setting("webhooks", "dns", {}) or {}
             self._static = StaticResolver(table, fallback=self.fallback)
@@ -37,19 +40,8 @@ class ScenarioDnsResolver:
         return self._static(host)
 
 
-def platform_resolver(platform: Platform) -> ScenarioDnsResolver:
-    """The platform's one resolver; a resolver already placed in ``extras["resolver"]`` (a
-    test's) becomes the fallback behind the scenario table."""
-    current = platform.extras.get("resolver")
-    if isinstance(current, ScenarioDnsResolver):
-        return current
-    resolver = ScenarioDnsResolver(platform, fallback=current or system_resolver)
-    platform.extras["resolver"] = resolver
-    return resolver
-
-
 def admit_webhook_url(platform: Platform, url: str) -> None:
-    refusal = inspect_webhook_url(url, resolver=platform_resolver(platform),
+    refusal = inspect_webhook_url(url, resolver=platform.resolver,
                                   allow_local=platform.settings.allow_local_webhooks)
     if refusal is not None and not refusal.transient:
         raise refusal.to_error()
