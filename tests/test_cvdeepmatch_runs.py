@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from conftest import FULL, LOW, NO_PERMS, PROJECT_ALPHA, SECOND, Api, make_app
-from mockserver.modules.cvdm_runs import API_RUN_KIND, RUN_KIND
+from mockserver.modules.cvdeepmatch.runs import API_RUN_KIND, RUN_KIND
 from mockserver.scenarios import ScenarioError
 from test_cvdeepmatch_submit import (
     SUBMIT, accepted_id, blank_cv, config_text, fields_of, poll, strong_cv, submit, weak_cv,

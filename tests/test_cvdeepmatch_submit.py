@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from conftest import FULL, NO_PERMS, SLOW_SUBMIT, Api, make_app
 from mockserver.media.pdf import MAX_CV_BYTES
-from mockserver.modules.cvdm_config import DOCS_MINIMAL_CONFIG, RULES, require_valid_config
+from mockserver.modules.cvdeepmatch.config import DOCS_MINIMAL_CONFIG, RULES, require_valid_config
 from test_cvdm_config import (
     FULL_EDUCATION, MUTATIONS, RULE_CASES, _set, assert_refused_at, minimal, valid_configs,
 )

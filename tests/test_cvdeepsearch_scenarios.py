@@ -12,8 +12,8 @@ import pytest
 from conftest import Api, make_app
 from cvds_contract_helpers import SEARCH_SECONDS, candidate, ingest, list_corpus, run_path, search
 from mockserver.errors import ApiError
-from mockserver.modules.cvds_ingest import EmbeddingPace, embedding_ready_at
-from mockserver.modules.cvds_outcomes import embedding_choice, search_choice
+from mockserver.modules.cvdeepsearch.ingest import EmbeddingPace, embedding_ready_at
+from mockserver.modules.cvdeepsearch.outcomes import embedding_choice, search_choice
 from mockserver.scenarios import ScenarioError, Scenarios
 
 

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.errors import ApiError
-from mockserver.modules import cvdm_config as cc
-from mockserver.modules.cvdm_config import (
+from mockserver.modules.cvdeepmatch import config as cc
+from mockserver.modules.cvdeepmatch.config import (
     AUTO_FILL_DEFAULTS, DOCS_MINIMAL_CONFIG, EDUCATION_FULL_BLOCK_FIELDS, LIST_LIMITS, REQUIRED_FIELDS,
     RULES, RULES_BY_KEY, education_enabled, parse_config_text, require_valid_config,
     validate_config_text, validate_position_config,

@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from mockserver.media.pdf import extract_pdf_text
-from mockserver.modules.cvdm_config import DOCS_MINIMAL_CONFIG, validate_position_config
-from mockserver.modules.cvdm_results import (
+from mockserver.modules.cvdeepmatch.config import DOCS_MINIMAL_CONFIG, validate_position_config
+from mockserver.modules.cvdeepmatch.results import (
     CV_PARSE_FAILED_MESSAGE, match_cv, parse_cv_text, score_match,
 )
 from tests.support import contract_document

@@ -10,9 +10,9 @@ from cvds_contract_helpers import assert_valid, component, merged_spec, request_
 from mockserver.errors import ApiError, envelope
 from dataclasses import replace
 
-from mockserver.modules.cvds_candidates import CandidateRecord, list_page
-from mockserver.modules.cvds_errors import require_corpus_id
-from mockserver.modules.cvds_ingest import (
+from mockserver.modules.cvdeepsearch.candidates import CandidateRecord, list_page
+from mockserver.modules.cvdeepsearch.errors import require_corpus_id
+from mockserver.modules.cvdeepsearch.ingest import (
     EMBED_CHUNK_SECONDS,
     INLINE_EMBED_MAX,
     MAX_BATCH,

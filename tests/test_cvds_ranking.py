@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from cvds_contract_helpers import assert_valid, component
-from mockserver.modules.cvds_ranking import (
+from mockserver.modules.cvdeepsearch.ranking import (
     TEXT_ONLY_CREDIT,
     rank_candidates,
     read_cv,

@@ -12,9 +12,9 @@ import pytest
 
 from cvds_contract_helpers import assert_valid, component, request_validator, response_validator
 from mockserver.errors import ApiError
-from mockserver.modules.cvds_candidates import CandidateRecord
-from mockserver.modules.cvds_ingest import canonical_hash
-from mockserver.modules.cvds_runs import (
+from mockserver.modules.cvdeepsearch.candidates import CandidateRecord
+from mockserver.modules.cvdeepsearch.ingest import canonical_hash
+from mockserver.modules.cvdeepsearch.runs import (
     CORPUS_EMPTY_ERROR,
     SEARCH_SECONDS,
     TOP_N_CAP,

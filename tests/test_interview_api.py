@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import CAP2, LOW, NO_PERMS, PROJECT_ALPHA, SECOND
-from mockserver.modules.interview_sessions import SESSION_KIND, TOKEN_KIND
-from mockserver.modules.interview_tokens import hash_token
+from mockserver.modules.interview.sessions import SESSION_KIND, TOKEN_KIND
+from mockserver.modules.interview.tokens import hash_token
 from test_interview_support import (
     PERSONAS, SESSIONS, act_ok, get_session, make_persona, make_session, token_of,
 )

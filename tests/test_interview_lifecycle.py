@@ -18,11 +18,11 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from mockserver.clock import iso
-from mockserver.modules import interview_lifecycle as lc
-from mockserver.modules.interview_media import build_transcript, transcript_body
-from mockserver.modules.interview_prompts import resolve_system_prompt
+from mockserver.modules.interview import lifecycle as lc
+from mockserver.modules.interview.media import build_transcript, transcript_body
+from mockserver.modules.interview.prompts import resolve_system_prompt
 from mockserver.platform.ids import Ids
-from mockserver.modules.interview_tokens import (
+from mockserver.modules.interview.tokens import (
     DEFAULT_CANDIDATE_BASE_URL,
     candidate_link,
     hash_token,

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.modules.interview_media import (
+from mockserver.modules.interview.media import (
     CANDIDATE,
     INTERVIEWER,
     PHRASES,
@@ -27,7 +27,7 @@ from mockserver.modules.interview_media import (
     wav_size,
     wav_stream,
 )
-from mockserver.modules.interview_prompts import SUPPORTED_LANGUAGES
+from mockserver.modules.interview.prompts import SUPPORTED_LANGUAGES
 
 
 def _wav_bytes(duration: float, seed: str = "session-1", sample_rate: int = 8000) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from tests.support import contract_document
 
-from mockserver.modules.interview_prompts import (
+from mockserver.modules.interview.prompts import (
     LANGUAGE_NAMES,
     NATIVE_TEMPLATE_LANGUAGES,
     SOURCE_CUSTOM,

@@ -8,7 +8,7 @@ import io
 import wave
 
 from conftest import SECOND
-from mockserver.modules.interview_media import PHRASES
+from mockserver.modules.interview.media import PHRASES
 from test_interview_support import (
     SESSIONS, act_ok, make_persona, make_session, run_interview, token_of,
 )

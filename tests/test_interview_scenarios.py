@@ -260,6 +260,6 @@ def test_an_action_that_ends_the_session_queues_its_callback_at_once(hooked):
     ([1, 2], "mapping"),
 ])
 def test_candidate_scripts_are_checked(spec, problem):
-    from mockserver.modules.interview_plan import PlanError, check_plan_spec
+    from mockserver.modules.interview.plan import PlanError, check_plan_spec
     with pytest.raises(PlanError, match=problem):
         check_plan_spec(spec, "r")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from mockserver.modules.cvdm_config import DOCS_MINIMAL_CONFIG
+from mockserver.modules.cvdeepmatch.config import DOCS_MINIMAL_CONFIG
 from mockserver.platform.ids import Ids
 from tests.conftest import FULL, Api, make_app
 from tests.cvds_contract_helpers import candidate, ingest, search

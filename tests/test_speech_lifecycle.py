@@ -12,7 +12,7 @@ import math
 import httpx
 import pytest
 
-from mockserver.modules.speech_results import SPEECH_FAILURE_MESSAGES, cefr_level
+from mockserver.modules.speech.results import SPEECH_FAILURE_MESSAGES, cefr_level
 from tests.conftest import CAP2, FULL, SECOND, make_app
 from tests.test_speech_support import (
     SED_ID,

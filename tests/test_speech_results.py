@@ -9,8 +9,8 @@ import re
 import jsonschema
 import pytest
 
-from mockserver.modules.speech_phrasebank import PHRASE_BANKS, transcript_words
-from mockserver.modules.speech_results import (
+from mockserver.modules.speech.phrasebank import PHRASE_BANKS, transcript_words
+from mockserver.modules.speech.results import (
     CEFR_LEVELS,
     DEGRADED_STEP_MESSAGES,
     LANGUAGE_NAMES,
@@ -131,7 +131,7 @@ def test_forty_five_minute_transcript_stays_compact():
 
 
 def test_a_final_answer_stretched_past_30_seconds_is_split():
-    from mockserver.modules.speech_transcript import _end_at, _Turn
+    from mockserver.modules.speech.transcript import _end_at, _Turn
 
     turns = [_Turn("interviewer_0", 0.5, 5.0, ("Why are you interested in this position?",)),
              _Turn("candidate", 5.5, 34.0), _Turn("interviewer_0", 37.8, 40.0, ("Any questions?",))]

@@ -204,7 +204,7 @@ def test_cv_deepmatch_summaries_are_listed_with_speech_runs(api):
 def test_a_real_cv_deepmatch_submit_appears_in_the_runs_list(api):
     if "submitCvDeepMatch" not in api.platform.handlers:
         pytest.skip("the CV DeepMatch module is not in this build")
-    from mockserver.modules.cvdm_config import DOCS_MINIMAL_CONFIG
+    from mockserver.modules.cvdeepmatch.config import DOCS_MINIMAL_CONFIG
     from tests.support.pdf_fixtures import make_cv_pdf
     pdf = make_cv_pdf("Jane Doe", ["Node.js"], 5, ["Engineer at Acme, 2019 - 2024"])
     r = api.call("POST", "/api/v1/cvdeepmatch/submit", files={"cv_file": ("cv.pdf", pdf, "application/pdf")},

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator
 
-from mockserver.modules.interview_prompts import normalise_role_name
+from mockserver.modules.interview.prompts import normalise_role_name
 
 INTERVIEWER = "interviewer"
 CANDIDATE = "candidate"

@@ -29,12 +29,12 @@ import threading
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from mockserver.modules import interview_lifecycle as lc
-from mockserver.modules.interview_plan import (
+from mockserver.modules.interview import lifecycle as lc
+from mockserver.modules.interview.plan import (
     DROP, END, FINISH, JOIN, OPEN, CandidatePlan, next_step, parse_plan, plan_from_doc,
     planned_end_at, retry_join, step_order, without_join,
 )
-from mockserver.modules.interview_tokens import candidate_link, hash_token, mint_token
+from mockserver.modules.interview.tokens import candidate_link, hash_token, mint_token
 
 SESSION_KIND = "interview_session"
 TOKEN_KIND = "interview_token"

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.modules.cvds_candidates import LIST_LIMIT_DEFAULT, list_page
-from mockserver.modules.cvds_errors import candidate_not_found, require_corpus_id, run_not_found, step_functions_failed
-from mockserver.modules.cvds_ingest import (
+from mockserver.modules.cvdeepsearch.candidates import LIST_LIMIT_DEFAULT, list_page
+from mockserver.modules.cvdeepsearch.errors import candidate_not_found, require_corpus_id, run_not_found, step_functions_failed
+from mockserver.modules.cvdeepsearch.ingest import (
     EMBED_CHUNK_SECONDS,
     EMBED_CHUNK_SIZE,
     INLINE_EMBED_MAX,
@@ -36,8 +36,8 @@ from mockserver.modules.cvds_ingest import (
     ingest_response,
     plan_ingest,
 )
-from mockserver.modules.cvds_outcomes import embedding_choice, search_choice
-from mockserver.modules.cvds_runs import (
+from mockserver.modules.cvdeepsearch.outcomes import embedding_choice, search_choice
+from mockserver.modules.cvdeepsearch.runs import (
     RESULTS_LIMIT_DEFAULT,
     SEARCH_SECONDS,
     SearchRun,
@@ -51,7 +51,7 @@ from mockserver.modules.cvds_runs import (
     search_response,
     start_run,
 )
-from mockserver.modules.cvds_store import CvdsStore
+from mockserver.modules.cvdeepsearch.store import CvdsStore
 from mockserver.errors import ApiError
 from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Reply

@@ -28,9 +28,9 @@ from typing import Any, Iterable
 
 from mockserver.clock import iso
 from mockserver.errors import validation_error
-from mockserver.modules.cvds_candidates import CandidateRecord
-from mockserver.modules.cvds_errors import require_corpus_id, results_not_ready, run_failed
-from mockserver.modules.cvds_ranking import rank_candidates
+from mockserver.modules.cvdeepsearch.candidates import CandidateRecord
+from mockserver.modules.cvdeepsearch.errors import require_corpus_id, results_not_ready, run_failed
+from mockserver.modules.cvdeepsearch.ranking import rank_candidates
 from mockserver.platform.listing import decode_cursor, encode_cursor
 
 RUN_ID_PREFIX = "cvds_"

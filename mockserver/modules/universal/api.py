@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..platform.api_module import ApiModule
-from ..platform.context import Ctx, Reply
-from ..scenarios import ScenarioError
+from ...platform.api_module import ApiModule
+from ...platform.context import Ctx, Reply
+from ...scenarios import ScenarioError
 
 HEALTHY_STATES = {"healthy", "configured"}
 DEFAULT_CHECKS = {"database": "healthy", "scoring": "healthy", "transcription": "configured",

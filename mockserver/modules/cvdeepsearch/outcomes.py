@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.errors import ApiError
-from mockserver.modules.cvds_runs import SEARCH_FAILED_ERROR
+from mockserver.modules.cvdeepsearch.runs import SEARCH_FAILED_ERROR
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 EMBEDDING_ENDINGS = ("embedded", "failed")

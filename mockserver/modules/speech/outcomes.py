@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.modules.speech_draws import HashStream
-from mockserver.modules.speech_results import MAX_SPEAKERS, SPEECH_FAILURE_MESSAGES
+from mockserver.modules.speech.draws import HashStream
+from mockserver.modules.speech.results import MAX_SPEAKERS, SPEECH_FAILURE_MESSAGES
 
 SUCCESS, PARTIAL, FAILED = "success", "partial", "failed"
 OUTCOMES = (SUCCESS, PARTIAL, FAILED)

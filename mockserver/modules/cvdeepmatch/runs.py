@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.clock import iso
-from mockserver.modules.cvdm_outcomes import FAILED, FINISHED, RunPlan
+from mockserver.modules.cvdeepmatch.outcomes import FAILED, FINISHED, RunPlan
 
 RUN_KIND = "cvdm_run"
 API_RUN_KIND = "api_run"

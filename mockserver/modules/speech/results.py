@@ -35,9 +35,9 @@ import math
 from dataclasses import dataclass
 
 from mockserver.media.audio import ACCEPTED_AUDIO_FORMATS
-from mockserver.modules.speech_draws import HashStream, clamp
-from mockserver.modules.speech_phrasebank import PHRASE_BANKS
-from mockserver.modules.speech_transcript import draw_segments
+from mockserver.modules.speech.draws import HashStream, clamp
+from mockserver.modules.speech.phrasebank import PHRASE_BANKS
+from mockserver.modules.speech.transcript import draw_segments
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = (
     "en", "es", "fr", "de", "pt", "it", "nl", "hi", "zh", "ja", "ko", "ar", "tr", "pl", "ru", "sr",

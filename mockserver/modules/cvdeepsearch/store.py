@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from mockserver.modules.cvds_candidates import CandidateRecord
-from mockserver.modules.cvds_ingest import IngestDecision, IngestItem
-from mockserver.modules.cvds_runs import RunOutcome, SearchRun, revived, settle_run
+from mockserver.modules.cvdeepsearch.candidates import CandidateRecord
+from mockserver.modules.cvdeepsearch.ingest import IngestDecision, IngestItem
+from mockserver.modules.cvdeepsearch.runs import RunOutcome, SearchRun, revived, settle_run
 from mockserver.store.memory import MemoryStore
 
 CANDIDATE = "cvds_candidate"

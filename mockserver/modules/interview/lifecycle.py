@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from mockserver.clock import iso
-from mockserver.modules.interview_tokens import token_matches
+from mockserver.modules.interview.tokens import token_matches
 
 # -- statuses and modes -------------------------------------------------------------------
 STATUS_INITIATED = "initiated"

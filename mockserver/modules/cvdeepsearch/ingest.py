@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.errors import validation_error
-from mockserver.modules.cvds_candidates import CandidateRecord
-from mockserver.modules.cvds_errors import CANDIDATE_CORPUS_MISSING_TEXT, batch_too_large, missing_corpus_id
+from mockserver.modules.cvdeepsearch.candidates import CandidateRecord
+from mockserver.modules.cvdeepsearch.errors import CANDIDATE_CORPUS_MISSING_TEXT, batch_too_large, missing_corpus_id
 
 MAX_BATCH = 500
 MAX_BODY_BYTES = 10 * 1024 * 1024  # "~10 MB" → 413 PAYLOAD_TOO_LARGE above it

@@ -13,15 +13,15 @@ import asyncio
 from typing import AsyncIterator
 
 from mockserver.errors import ApiError, validation_error
-from mockserver.modules import interview_lifecycle as lc
-from mockserver.modules.interview_media import build_transcript, transcript_body, wav_size, wav_stream
-from mockserver.modules.interview_personas import (
+from mockserver.modules.interview import lifecycle as lc
+from mockserver.modules.interview.media import build_transcript, transcript_body, wav_size, wav_stream
+from mockserver.modules.interview.personas import (
     create_persona, find_persona, persona_row, persona_view, personas_newest_first,
 )
-from mockserver.modules.interview_plan import PlanError, check_plan_spec
-from mockserver.modules.interview_tokens import check_candidate_base_url
-from mockserver.modules.interview_sessions import SessionBook
-from mockserver.modules.interview_web import book_of, candidate_routes, control_routes
+from mockserver.modules.interview.plan import PlanError, check_plan_spec
+from mockserver.modules.interview.tokens import check_candidate_base_url
+from mockserver.modules.interview.sessions import SessionBook
+from mockserver.modules.interview.web import book_of, candidate_routes, control_routes
 from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Reply
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter

@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mockserver.modules.speech_draws import HashStream, clamp
-from mockserver.modules.speech_phrasebank import PhraseBank
+from mockserver.modules.speech.draws import HashStream, clamp
+from mockserver.modules.speech.phrasebank import PhraseBank
 
 _MONOLOGUE_RATE = 0.25
 _THREE_SPEAKER_RATE = 0.15

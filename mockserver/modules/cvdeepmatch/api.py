@@ -27,15 +27,15 @@ from datetime import datetime, timezone
 
 from mockserver.errors import ApiError, validation_error
 from mockserver.media.pdf import MAX_CV_BYTES, PDF_MAGIC, extract_pdf_text
-from mockserver.modules.cvdm_outcomes import (
+from mockserver.modules.cvdeepmatch.outcomes import (
     DEFAULT_PROCESSING_SECONDS, FINISHED, MatchChoice, draw_seconds, match_choice, plan_run, rule_problems,
 )
-from mockserver.modules.cvdm_results import match_cv, score_cv
-from mockserver.modules.cvdm_runs import (
+from mockserver.modules.cvdeepmatch.results import match_cv, score_cv
+from mockserver.modules.cvdeepmatch.runs import (
     API_RUN_KIND, MATCH_COST_CREDITS, RUN_KIND, Submission, api_run_doc, is_terminal, list_row, new_run,
     poll_body, replay_body, status_at, submit_body, webhook_payload,
 )
-from mockserver.modules.cvdm_submission import read_submission
+from mockserver.modules.cvdeepmatch.submission import read_submission
 from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Platform, Reply
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter

@@ -27,9 +27,9 @@ from mockserver.platform.context import Ctx, Reply
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.throttle import check_poll
 from mockserver.scenarios import ScenarioError
-from mockserver.modules.speech_listing import list_page
-from mockserver.modules.speech_outcomes import DEFAULT_PROCESSING_SECONDS, FAILED, OutcomeRuleError, plan_run
-from mockserver.modules.speech_runs import (
+from mockserver.modules.speech.listing import list_page
+from mockserver.modules.speech.outcomes import DEFAULT_PROCESSING_SECONDS, FAILED, OutcomeRuleError, plan_run
+from mockserver.modules.speech.runs import (
     API_RUN_KIND,
     POOL_KIND,
     QUEUED,
@@ -45,7 +45,7 @@ from mockserver.modules.speech_runs import (
     slot_pool,
     submit_body,
 )
-from mockserver.modules.speech_submission import (
+from mockserver.modules.speech.submission import (
     DEFAULT_LANGUAGE,
     check_cut_window,
     check_duration,

@@ -18,8 +18,8 @@ from typing import Any
 
 from mockserver.errors import validation_error
 from mockserver.media.pdf import CV_FIELD, has_pdf_magic, invalid_file_content, pdf_upload_problems
-from mockserver.modules.cvdm_config import validate_config_text
-from mockserver.modules.cvdm_runs import Submission
+from mockserver.modules.cvdeepmatch.config import validate_config_text
+from mockserver.modules.cvdeepmatch.runs import Submission
 from mockserver.platform.metadata import metadata_problems, parse_tags_text
 
 CONFIG_FAILED_MESSAGE = "The position config failed validation."

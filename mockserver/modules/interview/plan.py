@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from mockserver.modules.interview_lifecycle import STATUS_INITIATED, STATUS_IN_PROGRESS, Session
+from mockserver.modules.interview.lifecycle import STATUS_INITIATED, STATUS_IN_PROGRESS, Session
 
 OPEN, JOIN, END = "open", "join", "end"
 FINISH, DROP, FAIL = "finish", "drop", "fail"

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 from mockserver.clock import iso, parse_iso
 from mockserver.errors import validation_error
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter
-from mockserver.modules.speech_runs import API_RUN_KIND, run_status
+from mockserver.modules.speech.runs import API_RUN_KIND, run_status
 
 DEFAULT_LIMIT = 20
 _COMMON_ROW_FIELDS = ("id", "serviceType", "status", "externalId", "metadata", "tags", "project")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from mockserver.clock import iso
-from mockserver.modules.interview_prompts import resolve_system_prompt
+from mockserver.modules.interview.prompts import resolve_system_prompt
 from mockserver.platform.ids import Ids
 
 PERSONA_KIND = "interview_persona"

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from mockserver.modules.cvdm_config import education_enabled
+from mockserver.modules.cvdeepmatch.config import education_enabled
 
 # --------------------------------------------------------------------------------------
 # Vocabularies

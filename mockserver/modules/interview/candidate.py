@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.clock import iso
-from mockserver.modules import interview_lifecycle as lc
-from mockserver.modules.interview_media import PHRASES
-from mockserver.modules.interview_prompts import LANGUAGE_NAMES, normalise_role_name
+from mockserver.modules.interview import lifecycle as lc
+from mockserver.modules.interview.media import PHRASES
+from mockserver.modules.interview.prompts import LANGUAGE_NAMES, normalise_role_name
 
 # Refusal reason → HTTP status of the candidate/control action (inferred: the candidate
 # side of the platform is not documented).

@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mockserver.modules import interview_lifecycle as lc
-from mockserver.modules.interview_candidate import REFUSAL_STATUS, candidate_view
-from mockserver.modules.interview_plan import PlanError
-from mockserver.modules.interview_sessions import ACTIONS, CapReached, SessionBook, SessionNotFound
+from mockserver.modules.interview import lifecycle as lc
+from mockserver.modules.interview.candidate import REFUSAL_STATUS, candidate_view
+from mockserver.modules.interview.plan import PlanError
+from mockserver.modules.interview.sessions import ACTIONS, CapReached, SessionBook, SessionNotFound
 
 CANDIDATE_PAGE_PATH = "/candidate/"
 MAX_TOKEN_LENGTH = 200

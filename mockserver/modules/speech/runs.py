@@ -23,9 +23,9 @@ from functools import lru_cache
 from typing import Any
 
 from mockserver.clock import iso
-from mockserver.modules.speech_outcomes import FAILED, RunPlan
-from mockserver.modules.speech_results import build_speech_result, speech_failure
-from mockserver.modules.speech_submission import AudioFacts, Correlation, CutWindow
+from mockserver.modules.speech.outcomes import FAILED, RunPlan
+from mockserver.modules.speech.results import build_speech_result, speech_failure
+from mockserver.modules.speech.submission import AudioFacts, Correlation, CutWindow
 
 RUN_KIND = "speech_run"
 API_RUN_KIND = "api_run"
