@@ -15,16 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockserver.media.speech_synth import WAV_HEADER_SIZE, wav_frames, wav_size
 from mockserver.modules.interview.media import (
     CANDIDATE,
     INTERVIEWER,
     PHRASES,
-    WAV_HEADER_SIZE,
     build_transcript,
     plan_turns,
     transcript_body,
-    wav_frames,
-    wav_size,
     wav_stream,
 )
 from mockserver.modules.interview.prompts import SUPPORTED_LANGUAGES

@@ -14,7 +14,8 @@ from typing import AsyncIterator
 
 from mockserver.errors import ApiError, validation_error
 from mockserver.modules.interview import lifecycle as lc
-from mockserver.modules.interview.media import build_transcript, transcript_body, wav_size, wav_stream
+from mockserver.media.speech_synth import wav_size
+from mockserver.modules.interview.media import build_transcript, transcript_body, wav_stream
 from mockserver.modules.interview.personas import (
     create_persona, find_persona, persona_row, persona_view, personas_newest_first,
 )
