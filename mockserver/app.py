@@ -192,7 +192,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
               Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
               Route("/openapi.json", openapi_json, methods=["GET"])] + extra_public
     if settings.control:
-        routes += build_control_routes(platform, scheduler, reload_hook, extra_control)
+        routes += build_control_routes(platform, reload_hook, extra_control)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from .. import json_writer
 
 SIGNATURE_TOLERANCE_SECONDS = 300  # "reject any request whose t= differs ... by more than 5 minutes"
 REQUEST_ID_PREFIX = "api_"
@@ -54,7 +55,7 @@ HEADER_SCHEMES: dict[str, HeaderScheme] = {
 
 def compact_json(payload: Any) -> bytes:
     """The wire form of a callback body: compact JSON, UTF-8, non-ASCII kept as is."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json_writer.compact_json(payload)
 
 
 def signature_hex(body: bytes, secret: str, timestamp: int | str) -> str:

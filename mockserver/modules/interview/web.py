@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from mockserver.control.http import error_response, json_response
 from mockserver.modules.interview import lifecycle as lc
 from mockserver.modules.interview.candidate import REFUSAL_STATUS, candidate_view
 from mockserver.modules.interview.plan import PlanError
@@ -50,13 +51,11 @@ def book_of(platform) -> SessionBook:
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return Response(data, status_code=status, media_type="application/json",
-                    headers={"Cache-Control": "no-store", **(headers or {})})
+    return json_response(status, body, {"Cache-Control": "no-store", **(headers or {})})
 
 
 def _error(platform, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return _json(status, {"error": {"code": code, "message": message, "timestamp": platform.clock.iso()}}, headers)
+    return error_response(platform, status, code, message, {"Cache-Control": "no-store", **(headers or {})})
 
 
 async def _object_body(request: Request) -> dict[str, Any]:

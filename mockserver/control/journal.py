@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .platform.journal_fields import header_lines
+from starlette.routing import Route
+
+from ..platform.journal_fields import header_lines
+from .http import guard, json_response, not_found
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -85,3 +88,18 @@ def journal_entry(journal, request_id: str) -> dict | None:
                     full[name] = header_lines(full[name])
             return full
     return None
+
+
+def routes(platform) -> list[Route]:
+    async def journal(request):
+        return json_response(200, journal_page(platform.journal, request.query_params))
+
+    async def journal_one(request):
+        entry = journal_entry(platform.journal, request.path_params["request_id"])
+        if entry is None:
+            raise not_found("no journal entry with this request id")
+        return json_response(200, entry)
+
+    wrap = guard(platform)
+    return [Route("/journal", wrap(journal), methods=["GET"]),
+            Route("/journal/{request_id}", wrap(journal_one), methods=["GET"])]

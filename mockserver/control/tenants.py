@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from .platform.credits import TXN
+from ..platform.credits import TXN
+from .http import guard, json_response, not_found
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -41,12 +42,10 @@ def ledger_page(platform, client_id: str, query) -> dict:
 
 
 def routes(platform) -> list[Route]:
-    from .control import _error, _json
-
     async def ledger(request):
         client_id = request.path_params["client_id"]
         if client_id not in platform.registry.clients:
-            return _error(platform, 404, "NOT_FOUND", f"no client {client_id!r}")
-        return _json(200, ledger_page(platform, client_id, request.query_params))
+            raise not_found(f"no client {client_id!r}")
+        return json_response(200, ledger_page(platform, client_id, request.query_params))
 
-    return [Route("/clients/{client_id}/ledger", ledger, methods=["GET"])]
+    return [Route("/clients/{client_id}/ledger", guard(platform)(ledger), methods=["GET"])]

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .clock import iso
-from .platform.credits import SETTLEMENT, TXN
+from starlette.routing import Route
+
+from ..clock import iso, parse_iso
+from ..platform.credits import SETTLEMENT, TXN
+from .http import guard, json_response, not_found
 
 SPEECH, CVDM, CVDS = "speech", "cvdeepmatch", "cvdeepsearch"
 RUN_KINDS = {SPEECH: "speech_run", CVDM: "cvdm_run", CVDS: "cvds_run"}
@@ -189,7 +192,6 @@ def changes_between(platform, since: float, until: float) -> dict:
     states.sort(key=lambda s: s["epoch"])
     attempts = []
     if platform.webhooks is not None:
-        from .clock import parse_iso
         for delivery in platform.webhooks.deliveries():
             for attempt in delivery["attempts"]:
                 if since < parse_iso(attempt["at"]) <= until:
@@ -201,7 +203,6 @@ def changes_between(platform, since: float, until: float) -> dict:
 # -- routes ---------------------------------------------------------------------------------
 
 def _epoch(raw: str | None, name: str, default: float | None = None) -> float:
-    from .clock import parse_iso
     if raw in (None, ""):
         if default is None:
             raise ValueError(f"{name} is required (epoch seconds or ISO 8601)")
@@ -214,26 +215,24 @@ def _epoch(raw: str | None, name: str, default: float | None = None) -> float:
 
 def routes(platform) -> list:
     """`/runs`, `/runs/{run_id}` and `/clock/changes` (paths relative to `/__mock`)."""
-    from starlette.routing import Route
-
-    from .control import _error, _json
 
     async def runs(request):
         client = request.query_params.get("client") or None
         if client is not None and client not in platform.registry.clients:
-            return _error(platform, 404, "NOT_FOUND", f"no client {client!r}")
-        return _json(200, list_runs(platform, request.query_params, client))
+            raise not_found(f"no client {client!r}")
+        return json_response(200, list_runs(platform, request.query_params, client))
 
     async def run(request):
         view = find_run(platform, request.path_params["run_id"])
         if view is None:
-            return _error(platform, 404, "NOT_FOUND", "no run with this id")
-        return _json(200, view)
+            raise not_found("no run with this id")
+        return json_response(200, view)
 
     async def changes(request):
         q = request.query_params
         until = _epoch(q.get("until"), "until", platform.clock.now())
-        return _json(200, changes_between(platform, _epoch(q.get("since"), "since"), until))
+        return json_response(200, changes_between(platform, _epoch(q.get("since"), "since"), until))
 
-    return [Route("/runs", runs, methods=["GET"]), Route("/runs/{run_id}", run, methods=["GET"]),
-            Route("/clock/changes", changes, methods=["GET"])]
+    wrap = guard(platform)
+    return [Route("/runs", wrap(runs), methods=["GET"]), Route("/runs/{run_id}", wrap(run), methods=["GET"]),
+            Route("/clock/changes", wrap(changes), methods=["GET"])]
