@@ -51,6 +51,8 @@ def error_reply(err: ApiError, platform: Platform, request_id: str | None) -> Re
 class Pipeline:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        if platform.settings.strict:
+            platform.contract.compile_all()  # strict mode checks every response: fail now, not later
         self._required_headers = self._collect_required_headers()
 
     def _collect_required_headers(self) -> dict[tuple[str, str], list[str]]:
