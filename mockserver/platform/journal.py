@@ -1,25 +1,63 @@
 """The request journal: one line per HTTP request (method, path, status, client, time),
 filterable through the control API. Bodies, query strings and keys are never recorded, so
-secrets such as candidate tokens cannot leak into it (INTV-3)."""
+secrets such as candidate tokens cannot leak into it (INTV-3).
+
+Footprint: the journal holds up to ``capacity`` lines, so it is the one store that grows
+with traffic until it is full. A line is kept as a tuple of its values in a fixed field
+order (≈ 3x smaller than a dict of the same line) and turned back into a dict when read;
+a line with fields outside that order is kept as the dict it came as.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Iterator
+
+FIELDS = ("time", "method", "path", "status", "operation", "client", "key", "requestId", "durationMs")
+_FIELD_SET = frozenset(FIELDS)
+_CLIENT = FIELDS.index("client")
+
+
+def _pack(entry: dict[str, Any]) -> tuple | dict:
+    if entry.keys() <= _FIELD_SET:
+        names = tuple(entry)
+        return tuple(entry.get(name) for name in FIELDS) + (names != FIELDS and names,)
+    return dict(entry)
+
+
+def _unpack(row: tuple | dict) -> dict[str, Any]:
+    if isinstance(row, dict):
+        return dict(row)
+    present = row[-1]
+    if present:  # not the usual fields in the usual order: give back exactly what was given
+        return {name: row[FIELDS.index(name)] for name in present}
+    return dict(zip(FIELDS, row))
+
+
+def _client_of(row: tuple | dict) -> Any:
+    return row.get("client") if isinstance(row, dict) else row[_CLIENT]
 
 
 class Journal:
     def __init__(self, capacity: int = 20000) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._rows: deque[tuple | dict] = deque(maxlen=capacity)
 
     def record(self, entry: dict[str, Any]) -> None:
-        self._entries.append(entry)
+        self._rows.append(_pack(entry))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def entries(self, *, newest_first: bool = False) -> Iterator[dict[str, Any]]:
+        """Every line as a dict, oldest first (or newest first)."""
+        rows = list(reversed(self._rows)) if newest_first else list(self._rows)
+        return map(_unpack, rows)
 
     def query(self, *, client: str | None = None, status: int | None = None,
               method: str | None = None, operation: str | None = None,
               path_prefix: str | None = None, limit: int = 100) -> list[dict]:
         out = []
-        for entry in reversed(self._entries):
+        for entry in self.entries(newest_first=True):
             if client is not None and entry.get("client") != client:
                 continue
             if status is not None and entry.get("status") != status:
@@ -37,8 +75,8 @@ class Journal:
 
     def clear(self, client: str | None = None) -> None:
         if client is None:
-            self._entries.clear()
+            self._rows.clear()
         else:
-            kept = [e for e in self._entries if e.get("client") != client]
-            self._entries.clear()
-            self._entries.extend(kept)
+            kept = [row for row in self._rows if _client_of(row) != client]
+            self._rows.clear()
+            self._rows.extend(kept)
