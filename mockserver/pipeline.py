@@ -31,13 +31,34 @@ _MODULE_OF_TAG = {"Speech": "speech", "CV DeepMatch": "cvdeepmatch", "CV DeepSea
                   "Interview": "interview", "Universal": "universal"}
 
 
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def dumps(body: Any) -> bytes:
     """Compact JSON (JSON-1). A top-level ``id``/``status`` is written last, so the docs'
     greedy `sed` finds the run's own values."""
     if isinstance(body, dict) and ("id" in body or "status" in body):
         body = {k: v for k, v in body.items() if k not in ("id", "status")} | \
                {k: body[k] for k in ("id", "status") if k in body}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _encode_json(body).encode("utf-8")
+
+
+class _BytesResponse(Response):
+    """A Response over bytes already rendered: the same headers Starlette's `init_headers`
+    writes, built directly when the reply adds none of its own (the common case)."""
+
+    def __init__(self, content: bytes, status_code: int, headers: dict[str, str], media_type: str) -> None:
+        self.status_code = status_code
+        self.media_type = media_type
+        self.background = None
+        self.body = content
+        if headers or media_type is None or media_type.startswith("text/"):
+            self.init_headers(headers)
+            return
+        raw = [(b"content-type", media_type.encode("latin-1"))]
+        if not (status_code < 200 or status_code in (204, 304)):
+            raw.insert(0, (b"content-length", str(len(content)).encode("latin-1")))
+        self.raw_headers = raw
 
 
 def error_reply(err: ApiError, platform: Platform, request_id: str | None) -> Reply:
@@ -98,13 +119,11 @@ class Pipeline:
             if platform.settings.strict:
                 reply = self._check(op, reply, rid)
         response = self._render(reply, request.method)
-        platform.journal.record({
-            "time": platform.clock.iso(now), "method": request.method, "path": request.scope["path"],
-            "status": reply.status, "operation": op.operation_id if op else None,
-            "client": ctx.client.id if ctx and ctx.client else None,
-            "key": ctx.key.masked() if ctx and ctx.key else None, "requestId": rid,
-            "durationMs": round((time.perf_counter() - started) * 1000, 3),
-        })
+        platform.journal.record_request(
+            platform.clock.iso(now), request.method, request.scope["path"], reply.status,
+            op.operation_id if op else None, ctx.client.id if ctx and ctx.client else None,
+            ctx.key.masked() if ctx and ctx.key else None, rid,
+            round((time.perf_counter() - started) * 1000, 3))
         return response
 
     async def _run(self, ctx: Ctx, path_values: dict[str, str]) -> Reply:
@@ -119,7 +138,10 @@ class Pipeline:
             check_submit_rate(platform.store, platform.clock, ctx.client.id,
                               platform.registry.rate_limit(ctx.key), ctx.now)
         await self._faults(ctx)
-        path, query = parse_params(op, request, path_values)
+        if path_values or op.query_params:
+            path, query = parse_params(op, request, path_values)
+        else:  # nothing to parse or validate (parse_params would return the same)
+            path, query = {}, {}
         ctx.input = await read_body(op, request, platform.body_limits.get(op.operation_id))
         ctx.input.path, ctx.input.query = path, query
         handler = platform.handlers.get(op.operation_id)
@@ -174,5 +196,4 @@ class Pipeline:
             return StreamingResponse(reply.stream, status_code=reply.status, headers=reply.headers,
                                      media_type=reply.media_type)
         content = b"" if reply.body is None else dumps(reply.body)
-        return Response(content, status_code=reply.status, headers=reply.headers,
-                        media_type=reply.media_type)
+        return _BytesResponse(content, reply.status, reply.headers, reply.media_type)
