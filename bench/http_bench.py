@@ -46,6 +46,8 @@ from endpoints import ENDPOINTS, Endpoint
 from loadgen import LoadResult, run_load, wrk_available
 from servers import (PRISM_DIR, RunningServer, ServerStartError, bare_spec, capture_responses,
                      ensure_prism, free_port, mock_spec, prism_spec, start_server)
+from footprint_scenario import add_arguments as add_footprint_arguments
+from footprint_scenario import run_footprint_scenario
 from speech_scenario import run_speech_scenario
 
 TARGET_ORDER = ["mock", "bare", "prism", "prism-silent", "mock-strict"]
@@ -230,7 +232,8 @@ def run_endpoints_scenario(args: argparse.Namespace, plan: CpuPlan) -> dict:
     return {"scenario": "endpoints", "summary": summary}
 
 
-SCENARIOS = {"endpoints": run_endpoints_scenario, "speech": run_speech_scenario}
+SCENARIOS = {"endpoints": run_endpoints_scenario, "speech": run_speech_scenario,
+             "footprint": run_footprint_scenario}
 
 
 # -- command line ---------------------------------------------------------------------------
@@ -281,6 +284,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="virtual seconds between a client's polls (default 10, the documented minimum)")
     speech.add_argument("--memory-runs", type=int, default=10_000,
                         help="stored runs to reach before measuring memory (default 10000)")
+    add_footprint_arguments(parser)
     args = parser.parse_args(argv)
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = set(args.targets) - set(TARGET_ORDER)

@@ -69,7 +69,8 @@ operation = st.one_of(
     st.tuples(st.just("submit"), st.sampled_from(CLIENTS), st.integers(1, 25), st.sampled_from(("speech", "cvdeepmatch")),
               st.integers(1, 120), st.sampled_from(("charge", "release"))),
     st.tuples(st.just("advance"), st.sampled_from((0.5, 1, 10, 30, 60, 200))),
-    st.tuples(st.just("credits"), st.sampled_from(CLIENTS)),
+    st.tuples(st.just("rewind"), st.sampled_from((0.5, 30))),  # e.g. a restart with an earlier --clock-start
+    st.tuples(st.just("credits"), st.sampled_from(CLIENTS), st.sampled_from((3, 20, 500))),
     st.tuples(st.just("topup"), st.sampled_from(CLIENTS), st.integers(1, 40)),
     st.tuples(st.just("reset"), st.sampled_from(CLIENTS)),
     st.tuples(st.just("restart"),),
@@ -100,6 +101,8 @@ def test_ledger_summary_equals_a_replay_of_the_whole_history(tmp_path_factory, o
                 ledger.schedule(client, run, now + seconds, action, module)
         elif op[0] == "advance":
             now += op[1]
+        elif op[0] == "rewind":
+            now -= op[1]
         elif op[0] == "topup":
             ledger.adjust(op[1], now=now, delta=op[2])
             reference.events.append(("settle_to", op[1], now))
@@ -112,7 +115,7 @@ def test_ledger_summary_equals_a_replay_of_the_whole_history(tmp_path_factory, o
             store, ledger = _open(path)
         else:
             client = op[1]
-            got = ledger.summary(client, now, limit=500)
+            got = ledger.summary(client, now, limit=op[2])
             reference.events.append(("settle_to", client, now))
             want = reference.state(client, now)
             assert got["creditBalance"] == want["balance"]
@@ -122,7 +125,7 @@ def test_ledger_summary_equals_a_replay_of_the_whole_history(tmp_path_factory, o
             assert got["usage"]["totalCharged"] == sum(want["usage"].values())
             # newest first by (time, order of recording), as the ledger documents
             ordered = sorted(enumerate(want["txns"]), key=lambda it: (it[1][4], it[0]), reverse=True)
-            expected = [(t[0], t[1], t[2], t[3], iso(t[4])) for _i, t in ordered]
+            expected = [(t[0], t[1], t[2], t[3], iso(t[4])) for _i, t in ordered][:op[2]]
             assert [(t["type"], t["amount"], t["balanceAfter"], t["runId"], t["createdAt"])
                     for t in got["recentTransactions"]] == expected
     store._persistence.close()
@@ -186,4 +189,21 @@ def test_runs_list_pages_equal_filtering_the_whole_history(tmp_path_factory, bat
         if cursor is None:
             break
     assert pages == expected
+    store._persistence.close()
+
+
+def test_recent_transactions_are_in_time_order_when_recorded_out_of_order(tmp_path):
+    """A clock that went back (a restart with an earlier --clock-start) records a hold older
+    than the one before it: the summary still lists the newest by time, before and after a
+    restart."""
+    store, ledger = _open(tmp_path / "state.sqlite")
+    ledger.adjust("alpha", now=1000.0, delta=5)
+    for i, now in enumerate((500.0, 510.0, 520.0)):
+        assert ledger.hold("alpha", f"late_{i}", 1, "speech", now) is None
+    times = [t["createdAt"] for t in ledger.summary("alpha", 520.0, limit=3)["recentTransactions"]]
+    assert times == [iso(1000.0), iso(520.0), iso(510.0)]
+    store._persistence.close()
+    store, ledger = _open(tmp_path / "state.sqlite")
+    times = [t["createdAt"] for t in ledger.summary("alpha", 520.0, limit=3)["recentTransactions"]]
+    assert times == [iso(1000.0), iso(520.0), iso(510.0)]
     store._persistence.close()

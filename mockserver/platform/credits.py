@@ -16,7 +16,9 @@ account update copies a few numbers however many runs are in flight. Due settlem
 found through a per-client heap ordered by (time, sequence), rebuilt from the store on a
 client's first use after a start (`--state`) and checked against the store when popped, so
 resets and concurrent settles are honoured. The recent transactions are read newest first
-from the per-client index, a bounded window whatever the history.
+from the per-client index, a bounded window whatever the history; when that window is
+known to be in time order already (the usual case: transactions are recorded as virtual
+time moves forward), only the `limit` newest are read.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ ACCOUNT = "account"
 TXN = "txn"
 SETTLEMENT = "settlement"
 HOLD = "hold"
+RECENT_WINDOW = 200  # newest transactions (by recording order) re-sorted by time for the summary
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class Ledger:
         self.initial_credits = initial_credits
         self._due: dict[str, list[tuple[float, int, str]]] = {}  # client -> heap of (at, seq, run id)
         self._due_lock = threading.Lock()
+        # client -> (length of the newest run of transactions in time order, newest time)
+        self._ordered: dict[str, tuple[int, float]] = {}
+        self._order_lock = threading.Lock()
 
     # -- accounts -------------------------------------------------------------------------
     def _fresh(self, client_id: str) -> dict:
@@ -75,7 +81,27 @@ class Ledger:
         txn = {"id": _txn_id(at), "type": kind, "amount": amount, "balanceAfter": balance_after,
                "module": module, "runId": run_id, "description": description, "createdAt": iso(at),
                "at": at}
-        self.store.put(TXN, txn["id"], txn, owner=client_id)
+        with self._order_lock:
+            depth, last_at = self._ordered_tail(client_id)
+            self.store.put(TXN, txn["id"], txn, owner=client_id)
+            self._ordered[client_id] = (depth + 1 if at >= last_at else 1, at)
+
+    def _ordered_tail(self, client_id: str) -> tuple[int, float]:
+        """(how many of the client's newest transactions, by recording order, are also in
+        time order; the newest one's time). Found from the store on first use, then kept up
+        to date by ``_record``. Call with ``_order_lock`` held."""
+        known = self._ordered.get(client_id)
+        if known is None:
+            depth, last_at, previous = 0, float("-inf"), None
+            for txn in itertools.islice(self.store.scan(TXN, owner=client_id, newest_first=True), RECENT_WINDOW):
+                if previous is not None and txn["at"] > previous:
+                    break
+                if previous is None:
+                    last_at = txn["at"]
+                previous = txn["at"]
+                depth += 1
+            known = self._ordered[client_id] = (depth, last_at)
+        return known
 
     # -- holds and settlements -------------------------------------------------------------
     def hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
@@ -200,7 +226,12 @@ class Ledger:
         doc = self.account(client_id)
         # Settlements are recorded in time order per run but may interleave across runs:
         # the newest few hundred by insertion, re-sorted by time, hold the newest `limit`.
-        window = max(limit * 10, 200) if limit else 0
+        window = max(limit * 10, RECENT_WINDOW) if limit else 0
+        if window:
+            with self._order_lock:
+                depth, _last = self._ordered_tail(client_id)
+            if depth >= min(window, self.store.count(TXN, owner=client_id)):
+                window = limit  # the whole window is in time order: its newest `limit` are the answer
         recent = itertools.islice(self.store.scan(TXN, owner=client_id, newest_first=True), window)
         txns = sorted(recent, key=lambda t: (t["at"], t["_seq"]), reverse=True)[:limit]
         keep = ("id", "type", "amount", "balanceAfter", "module", "runId", "description", "createdAt")
