@@ -15,7 +15,9 @@ load: `check_structure` resolves every `$ref` and meta-validates every schema (a
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,9 +31,34 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 _PATH_PARAM = re.compile(r"\{([^}/]+)\}")
 
 
+def _parse_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "zenhire-mock"
+
+
 def load_spec(path: str | Path = SPEC_PATH) -> dict:
+    """The contract document. Parsing the YAML is most of a start-up's contract cost, so the
+    parsed document is also kept as JSON in the user's cache directory, named by the SHA-256
+    of the YAML bytes (a changed contract is a different name; an unwritable cache is skipped;
+    a document JSON cannot represent exactly is never cached)."""
     with open(path, "rb") as fh:
-        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        raw = fh.read()
+    cached = _parse_cache_dir() / f"contract-{hashlib.sha256(raw).hexdigest()}.json"
+    try:
+        return json.loads(cached.read_bytes())
+    except (OSError, ValueError):
+        pass
+    spec = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    try:
+        text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+        if json.loads(text) == spec:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, cached)
+    except (OSError, TypeError, ValueError):
+        pass  # no cache: the next start parses the YAML again
+    return spec
 
 
 COMPONENTS_URI = "urn:zenhire-mock:contract"

@@ -98,3 +98,25 @@ def test_a_schema_that_does_not_compile_is_named_by_compile_all():
     contract = Contract(spec)
     with pytest.raises(ContractError, match=f"{op['operationId']} response 299"):
         contract.compile_all()
+
+
+def test_the_parsed_contract_is_cached_by_content_and_a_changed_contract_is_parsed_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = tmp_path / "openapi.yaml"
+    source.write_text("openapi: 3.1.0\npaths: {}\ninfo: {title: one}\n")
+    assert load_spec(source)["info"]["title"] == "one"
+    cached = list((tmp_path / "cache" / "zenhire-mock").glob("contract-*.json"))
+    assert len(cached) == 1
+    assert load_spec(source)["info"]["title"] == "one"
+    source.write_text("openapi: 3.1.0\npaths: {}\ninfo: {title: two}\n")
+    assert load_spec(source)["info"]["title"] == "two"
+    assert len(list((tmp_path / "cache" / "zenhire-mock").glob("contract-*.json"))) == 2
+
+
+def test_a_contract_json_cannot_hold_exactly_is_not_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = tmp_path / "openapi.yaml"
+    source.write_text("openapi: 3.1.0\npaths: {}\ninfo: {released: 2026-04-19}\n")  # a YAML date
+    spec = load_spec(source)
+    assert str(spec["info"]["released"]) == "2026-04-19"
+    assert not list((tmp_path / "cache").glob("**/contract-*.json"))
