@@ -256,6 +256,16 @@ class Contract:
         self.operations: dict[str, Operation] = {}
         self._routes: list[tuple[re.Pattern, str, dict[str, Operation]]] = []
         self._build()
+        # Routing index: a literal path is one dict lookup; a templated one is tried only
+        # against templates with as many segments (`[^/]+` never crosses a `/`), in the
+        # same order as the full list.
+        self._literal: dict[str, tuple[re.Pattern, str, dict[str, Operation]]] = {}
+        self._by_segments: dict[int, list[tuple[re.Pattern, str, dict[str, Operation]]]] = {}
+        for route in self._routes:
+            template = route[1]
+            if "{" not in template:
+                self._literal.setdefault(template, route)
+            self._by_segments.setdefault(template.count("/"), []).append(route)
 
     @classmethod
     def load(cls, path: str | Path = SPEC_PATH) -> "Contract":
@@ -380,7 +390,9 @@ class Contract:
     def match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
         """(operation, path params, methods of the matching path). A known path with no
         operation for ``method`` → 405 with those methods in ``Allow``."""
-        for regex, _template, by_method in self._routes:
+        literal = self._literal.get(path)
+        candidates = [literal] if literal is not None else self._by_segments.get(path.count("/"), ())
+        for regex, _template, by_method in candidates:
             m = regex.match(path)
             if m:
                 op = by_method.get(method)

@@ -21,6 +21,7 @@ from .contract import Operation
 from .errors import ApiError, envelope
 from .platform.auth import authenticate, authorise
 from .platform.context import Ctx, Platform, Reply
+from .platform.frozen_json import FROZEN_TYPES
 from .platform.ids import request_id as new_request_id
 from .platform.request_input import parse_params, read_body
 from .platform.throttle import check_submit_rate
@@ -40,6 +41,11 @@ def dumps(body: Any) -> bytes:
     if isinstance(body, dict) and ("id" in body or "status" in body):
         body = {k: v for k, v in body.items() if k not in ("id", "status")} | \
                {k: body[k] for k in ("id", "status") if k in body}
+    if isinstance(body, dict) and any(isinstance(v, FROZEN_TYPES) for v in body.values()):
+        # members whose encoding is kept (frozen_json) are spliced in, the rest encoded now
+        members = [_encode_json(k) + ":" + (v.json() if isinstance(v, FROZEN_TYPES) else _encode_json(v))
+                   for k, v in body.items()]
+        return ("{" + ",".join(members) + "}").encode("utf-8")
     return _encode_json(body).encode("utf-8")
 
 
@@ -151,8 +157,11 @@ class Pipeline:
 
     async def _faults(self, ctx: Ctx) -> None:
         platform = self.platform
-        if not platform.scenarios.faults_for(ctx.op.operation_id):
+        faults = platform.scenarios.faults_for(ctx.op.operation_id)
+        if not faults:
             return
+        if "x-mock-scenario" not in ctx.request.headers and all("scenario" in f["when"] for f in faults):
+            return  # every candidate needs an X-Mock-Scenario this request does not send
         facts = Facts(operation=ctx.op.operation_id, module=_MODULE_OF_TAG.get(ctx.op.tag, ""),
                       client=ctx.client.id if ctx.client else "", key=ctx.key.key if ctx.key else "",
                       scenario=ctx.request.headers.get("x-mock-scenario"),

@@ -5,6 +5,7 @@ whose root embeds the components did, and a broken contract still fails when it 
 from __future__ import annotations
 
 import copy
+import re
 
 import jsonschema_rs
 import pytest
@@ -120,3 +121,28 @@ def test_a_contract_json_cannot_hold_exactly_is_not_cached(tmp_path, monkeypatch
     spec = load_spec(source)
     assert str(spec["info"]["released"]) == "2026-04-19"
     assert not list((tmp_path / "cache").glob("**/contract-*.json"))
+
+
+def _match_by_scan(contract, method, path):
+    """The router's answer from the whole route list, in order (the index must agree)."""
+    for regex, _template, by_method in contract._routes:
+        m = regex.match(path)
+        if m:
+            op = by_method.get(method) or (by_method.get("GET") if method == "HEAD" else None)
+            if op is None:
+                return None, {}, sorted(by_method)
+            return op, dict(zip(op.path_param_names, m.groups())), sorted(by_method)
+    return None, {}, []
+
+
+def test_the_routing_index_answers_as_a_scan_of_every_route():
+    contract = Contract(copy.deepcopy(SPEC))
+    paths = set()
+    for template in SPEC["paths"]:
+        for fill in ("x", "requests", "abc-123", "a.b"):
+            paths.add(re.sub(r"\{[^}/]+\}", fill, template))
+        paths.update({template + "/", template + "/extra", template.rsplit("/", 1)[0]})
+    paths.update({"/", "", "/api", "/api/v1/nothing", "//api/v1/health"})
+    for path in sorted(paths):
+        for method in ("GET", "POST", "HEAD", "DELETE", "PATCH"):
+            assert contract.match(method, path) == _match_by_scan(contract, method, path), (method, path)
