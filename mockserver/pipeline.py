@@ -81,6 +81,7 @@ class Pipeline:
         if platform.settings.strict:
             platform.contract.compile_all()  # strict mode checks every response: fail now, not later
         self._required_headers = self._collect_required_headers()
+        self._masked_keys: dict[str, str] = {}
 
     def _collect_required_headers(self) -> dict[tuple[str, str], list[str]]:
         from .contract import _resolve
@@ -92,6 +93,13 @@ class Pipeline:
                 names = [n for n, h in resp.get("headers", {}).items() if _resolve(h, comps).get("required")]
                 out[(op.operation_id, str(status))] = names
         return out
+
+    def _masked(self, key) -> str:
+        """The key as the journal shows it: one shared string per key, not one per line."""
+        masked = self._masked_keys.get(key.key)
+        if masked is None:
+            masked = self._masked_keys[key.key] = key.masked()
+        return masked
 
     async def __call__(self, scope, receive, send) -> None:
         request = Request(scope, receive)
@@ -128,7 +136,7 @@ class Pipeline:
         platform.journal.record_request(
             platform.clock.iso(now), request.method, request.scope["path"], reply.status,
             op.operation_id if op else None, ctx.client.id if ctx and ctx.client else None,
-            ctx.key.masked() if ctx and ctx.key else None, rid,
+            self._masked(ctx.key) if ctx and ctx.key else None, rid,
             round((time.perf_counter() - started) * 1000, 3))
         return response
 

@@ -207,3 +207,50 @@ def test_recent_transactions_are_in_time_order_when_recorded_out_of_order(tmp_pa
     times = [t["createdAt"] for t in ledger.summary("alpha", 520.0, limit=3)["recentTransactions"]]
     assert times == [iso(1000.0), iso(520.0), iso(510.0)]
     store._persistence.close()
+
+
+def test_documents_of_many_shapes_read_back_as_written(tmp_path):
+    """The store keeps each top-level key list once; past its table size a document is kept
+    whole. Either way, and after a restart, a read gives back exactly what was written."""
+    store = MemoryStore(persistence=SqlitePersistence(tmp_path / "state.sqlite"))
+    written = {}
+    for i in range(4200):
+        doc = {f"k{i}": i, "nested": {"n": [i, None, 1.5]}, "text": "é" * (i % 3)}
+        if i % 2:
+            doc = {"text": doc["text"], f"k{i}": i}  # another key order: another shape
+        written[f"d{i}"] = doc
+        store.put("shapes", f"d{i}", doc, owner="o")
+    for name, doc in written.items():
+        got = store.get("shapes", name)
+        assert {k: v for k, v in got.items() if not k.startswith("_")} == doc
+        assert list(got)[:len(doc)] == list(doc)
+    store._persistence.close()
+    reopened = MemoryStore(persistence=SqlitePersistence(tmp_path / "state.sqlite"))
+    assert [{k: v for k, v in d.items() if not k.startswith("_")} for d in reopened.scan("shapes", owner="o")] \
+        == list(written.values())
+    reopened._persistence.close()
+
+
+def test_large_values_shared_between_documents_survive_overwrites_deletes_and_purges(tmp_path):
+    """A big value common to many documents is kept once; replacing, deleting or purging some
+    of its documents never changes what the others read, and a value nobody uses is dropped."""
+    store = MemoryStore()
+    config = {"weights": {f"skill{i}": i / 10 for i in range(40)}, "notes": ["x" * 30] * 5}
+    other = {"parsed": [{"line": i, "text": "cv line " * 4} for i in range(20)]}
+    for i in range(30):
+        store.put("run", f"r{i}", {"id": i, "config": config, "cv": other if i % 2 else {"parsed": []}},
+                  owner="a" if i < 20 else "b")
+    assert len(store._codec._shared) == 2
+    store.put("run", "r1", {"id": 1, "config": dict(config, extra=[1, 2]), "cv": other})
+    store.delete("run", "r3")
+    store.update("run", "r5", lambda cur: dict(cur, config={"small": 1}))
+    store.purge_owner("b")
+    for i in range(20):
+        got = store.get("run", f"r{i}")
+        if i == 3:
+            assert got is None
+            continue
+        want_config = dict(config, extra=[1, 2]) if i == 1 else {"small": 1} if i == 5 else config
+        assert got["config"] == want_config and got["cv"] == (other if i % 2 else {"parsed": []})
+    store.purge_all()
+    assert store._codec._shared == {} and store._codec._uses == {}

@@ -105,8 +105,7 @@ def api_run_doc(run: dict) -> dict:
         "project": run["project"],
         "metadata": run["metadata"],
         "tags": run["tags"],
-        "createdAt": iso(run["created_at"]),
-        "created_at": run["created_at"],
+        "created_at": run["created_at"],  # createdAt is derived when listed
         "start_at": run["start_at"],
         "finish_at": run["finish_at"],
         "outcome": run["outcome"],

@@ -47,6 +47,20 @@ class HoldRefused:
     cost: int
 
 
+def _usual_description(kind: str, module: str | None) -> str:
+    return {"hold": f"Hold for {module} run", "charge": f"Charge for {module} run",
+            "release": f"Hold released for {module} run", "topup": "Top-up",
+            "adjustment": "Balance set through the control API"}.get(kind, "")
+
+
+def _shown(txn: dict) -> dict:
+    """A stored transaction as `recentTransactions` lists it."""
+    return {"id": txn["id"], "type": txn["type"], "amount": txn["amount"], "balanceAfter": txn["balanceAfter"],
+            "module": txn["module"], "runId": txn["runId"],
+            "description": txn["description"] if "description" in txn else _usual_description(txn["type"], txn["module"]),
+            "createdAt": txn.get("createdAt") or iso(txn["at"])}
+
+
 def _txn_id(now: float) -> str:
     return f"txn_{int(now * 1000):013d}_{os.urandom(5).hex()}"
 
@@ -78,9 +92,12 @@ class Ledger:
 
     def _record(self, client_id: str, kind: str, amount: int, balance_after: int, at: float,
                 module: str | None, run_id: str | None, description: str) -> None:
+        # `createdAt` is iso(at) and the usual description follows from type and module:
+        # both are derived on read (a stored transaction is about a third smaller).
         txn = {"id": _txn_id(at), "type": kind, "amount": amount, "balanceAfter": balance_after,
-               "module": module, "runId": run_id, "description": description, "createdAt": iso(at),
-               "at": at}
+               "module": module, "runId": run_id, "at": at}
+        if description != _usual_description(kind, module):
+            txn["description"] = description
         with self._order_lock:
             depth, last_at = self._ordered_tail(client_id)
             self.store.put(TXN, txn["id"], txn, owner=client_id)
@@ -234,7 +251,6 @@ class Ledger:
                 window = limit  # the whole window is in time order: its newest `limit` are the answer
         recent = itertools.islice(self.store.scan(TXN, owner=client_id, newest_first=True), window)
         txns = sorted(recent, key=lambda t: (t["at"], t["_seq"]), reverse=True)[:limit]
-        keep = ("id", "type", "amount", "balanceAfter", "module", "runId", "description", "createdAt")
         return {
             "creditBalance": doc["balance"],
             "heldCredits": doc["held"],
@@ -242,5 +258,5 @@ class Ledger:
             "currency": "credits",
             "usage": {"totalCharged": sum(doc["usage"].values()),
                       "byModule": {m: doc["usage"].get(m, 0) for m in MODULES}},
-            "recentTransactions": [{k: t[k] for k in keep} for t in txns],
+            "recentTransactions": [_shown(t) for t in txns],
         }

@@ -15,7 +15,7 @@ import bisect
 import heapq
 import pickle
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any, Callable, Iterator
 
 from .base import Claim
@@ -25,6 +25,95 @@ _SLOTS = "_slots"
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _encode = pickle.dumps
 _decode = pickle.loads
+_MAX_SHAPES = 4096  # distinct top-level key lists kept; documents of other shapes pickle whole
+_SHARED_MIN_BYTES = 256  # a top-level value at least this big (pickled) is kept once for all
+_RELEASED_KEPT_BYTES = 64 * 1024
+
+
+class _Codec:
+    """Documents as pickled blobs, smaller than pickling each dict whole in two ways:
+
+    - a document's top-level keys (its shape: documents of one kind share a few) are kept
+      once in a table, and the blob holds only the values;
+    - a large top-level dict or list value (a CV DeepMatch run's config and parsed CV, the
+      same for every run of a batch) is kept once, by its pickled bytes, with a count of
+      the blobs that use it; the blob holds its number. ``release`` is called for every
+      blob the store drops or replaces, so unused values go.
+
+    Decoding is as fast as unpickling a dict. Not thread-safe: the store calls encode and
+    release under its lock (decode only reads tables that are appended to)."""
+
+    def __init__(self) -> None:
+        self._index: dict[tuple[str, ...], int] = {}
+        self._keys: list[tuple[str, ...]] = []
+        self._shared_ids: dict[bytes, int] = {}
+        self._shared: dict[int, bytes] = {}
+        self._uses: dict[int, int] = {}
+        self._next_shared = 0
+        # values released lately, for a reader still decoding a blob it took before the
+        # write that replaced it (ids are never reused)
+        self._released: OrderedDict[int, bytes] = OrderedDict()
+        self._released_bytes = 0
+
+    def encode(self, doc: dict) -> bytes:
+        keys = tuple(doc)
+        shape = self._index.get(keys)
+        if shape is None:
+            if len(self._keys) >= _MAX_SHAPES:
+                return _encode(doc, _PROTOCOL)
+            shape = self._index[keys] = len(self._keys)
+            self._keys.append(keys)
+        values = list(doc.values())
+        shared = []
+        for pos, value in enumerate(values):
+            if type(value) in (dict, list) and value:
+                pickled = _encode(value, _PROTOCOL)
+                if len(pickled) >= _SHARED_MIN_BYTES:
+                    values[pos] = self._share(pickled)
+                    shared.append(pos)
+        if shared:
+            return _encode((shape, tuple(values), tuple(shared)), _PROTOCOL)
+        return _encode((shape, tuple(values)), _PROTOCOL)
+
+    def _share(self, pickled: bytes) -> int:
+        ref = self._shared_ids.get(pickled)
+        if ref is None:
+            ref = self._shared_ids[pickled] = self._next_shared
+            self._next_shared += 1
+            self._shared[ref] = pickled
+            self._uses[ref] = 0
+        self._uses[ref] += 1
+        return ref
+
+    def decode(self, blob: bytes) -> dict:
+        value = _decode(blob)
+        if type(value) is not tuple:
+            return value
+        if len(value) == 2:
+            return dict(zip(self._keys[value[0]], value[1]))
+        values = list(value[1])
+        for pos in value[2]:
+            pickled = self._shared.get(values[pos])
+            if pickled is None:
+                pickled = self._released[values[pos]]
+            values[pos] = _decode(pickled)
+        return dict(zip(self._keys[value[0]], values))
+
+    def release(self, blob: bytes) -> None:
+        """``blob`` is no longer stored: its shared values lose a user."""
+        value = _decode(blob)
+        if type(value) is tuple and len(value) == 3:
+            for pos in value[2]:
+                ref = value[1][pos]
+                self._uses[ref] -= 1
+                if not self._uses[ref]:
+                    del self._uses[ref]
+                    pickled = self._shared.pop(ref)
+                    del self._shared_ids[pickled]
+                    self._released[ref] = pickled
+                    self._released_bytes += len(pickled)
+                    while self._released_bytes > _RELEASED_KEPT_BYTES:
+                        self._released_bytes -= len(self._released.popitem(last=False)[1])
 
 
 class MemoryStore:
@@ -36,6 +125,7 @@ class MemoryStore:
         self._seq = 0
         self._windows: dict[str, deque] = {}
         self._gates: dict[str, float] = {}
+        self._codec = _Codec()
         self._persistence = persistence
         if persistence is not None:
             for kind, key, doc in persistence.load_all():
@@ -43,14 +133,17 @@ class MemoryStore:
 
     # -- internals ----------------------------------------------------------------------
     def _load(self, kind: str, key: str, doc: dict) -> None:
-        self._docs.setdefault(kind, {})[key] = _encode(doc, _PROTOCOL)
+        docs = self._docs.setdefault(kind, {})
+        if key in docs:
+            self._codec.release(docs[key])
+        docs[key] = self._codec.encode(doc)
         seq = doc.get("_seq", 0)
         self._seq = max(self._seq, seq)
         bisect.insort(self._index.setdefault(kind, {}).setdefault(doc.get("_owner"), []), (seq, key))
 
     def _doc(self, kind: str, key: str) -> dict | None:
         blob = self._docs.get(kind, {}).get(key)
-        return None if blob is None else _decode(blob)
+        return None if blob is None else self._codec.decode(blob)
 
     def _write(self, kind: str, key: str, doc: dict, owner: str | None,
                old: dict | None = None, known_old: bool = False) -> dict:
@@ -58,7 +151,7 @@ class MemoryStore:
         document when the caller already decoded it."""
         docs = self._docs.setdefault(kind, {})
         if not known_old:
-            old = None if key not in docs else _decode(docs[key])
+            old = None if key not in docs else self._codec.decode(docs[key])
         if old is None:
             self._seq += 1
             doc["_seq"] = self._seq
@@ -67,7 +160,10 @@ class MemoryStore:
         else:
             doc["_seq"] = old["_seq"]
             doc["_owner"] = old.get("_owner")
-        docs[key] = _encode(doc, _PROTOCOL)
+        blob = self._codec.encode(doc)
+        if key in docs:
+            self._codec.release(docs[key])
+        docs[key] = blob
         if self._persistence is not None:
             self._persistence.save(kind, key, doc)
         return doc
@@ -76,7 +172,8 @@ class MemoryStore:
         blob = self._docs.get(kind, {}).pop(key, None)
         if blob is None:
             return
-        doc = _decode(blob)
+        doc = self._codec.decode(blob)
+        self._codec.release(blob)
         entries = self._index.get(kind, {}).get(doc.get("_owner"), [])
         pos = bisect.bisect_left(entries, (doc["_seq"], key))
         if pos < len(entries) and entries[pos] == (doc["_seq"], key):
@@ -90,12 +187,12 @@ class MemoryStore:
             # A shallow copy takes _seq/_owner, so the caller's dict is left as it was; the
             # blob is a deep copy, and the caller gets a fresh decoded one.
             self._write(kind, key, dict(doc), owner)
-            return _decode(self._docs[kind][key])
+            return self._codec.decode(self._docs[kind][key])
 
     def get(self, kind: str, key: str) -> dict | None:
         blob = self._docs.get(kind, {}).get(key)
         # Blobs are immutable and replaced on write: decoding outside the lock is safe.
-        return None if blob is None else _decode(blob)
+        return None if blob is None else self._codec.decode(blob)
 
     def delete(self, kind: str, key: str) -> None:
         with self._lock:
@@ -134,7 +231,7 @@ class MemoryStore:
             if before_seq is None:
                 before_seq = self._seq + 1  # documents written after the call are not visited
             refs = self._owner_refs(kind, owner, newest_first, before_seq)
-        return map(_decode, refs)
+        return map(self._codec.decode, refs)
 
     def _owner_refs(self, kind: str, owner: str, newest_first: bool, before_seq: int | None,
                     chunk: int = 64) -> Iterator[bytes]:
