@@ -237,8 +237,14 @@ def run_endpoints_scenario(args: argparse.Namespace, plan: CpuPlan) -> dict:
     return {"scenario": "endpoints", "summary": summary}
 
 
+def run_all_scenarios(args: argparse.Namespace, plan: CpuPlan) -> dict:
+    """Every figure of issue 14's table in one run: endpoints beside the peers, then footprint."""
+    return {"scenario": "all", "endpoints": run_endpoints_scenario(args, plan),
+            "footprint": run_footprint_scenario(args, plan)}
+
+
 SCENARIOS = {"endpoints": run_endpoints_scenario, "speech": run_speech_scenario,
-             "footprint": run_footprint_scenario}
+             "footprint": run_footprint_scenario, "all": run_all_scenarios}
 
 
 # -- command line ---------------------------------------------------------------------------
