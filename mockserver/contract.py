@@ -31,9 +31,12 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 _PATH_PARAM = re.compile(r"\{([^}/]+)\}")
 
 
-def _parse_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "zenhire-mock"
+def _parse_cache_dir() -> Path | None:
+    """Where the parsed contract is cached, or None without a usable home or cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset or relative: the XDG default
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "zenhire-mock" if os.path.isabs(base) else None
 
 
 def load_spec(path: str | Path = SPEC_PATH) -> dict:
@@ -43,12 +46,16 @@ def load_spec(path: str | Path = SPEC_PATH) -> dict:
     a document JSON cannot represent exactly is never cached)."""
     with open(path, "rb") as fh:
         raw = fh.read()
-    cached = _parse_cache_dir() / f"contract-{hashlib.sha256(raw).hexdigest()}.json"
-    try:
-        return json.loads(cached.read_bytes())
-    except (OSError, ValueError):
-        pass
+    cache_dir = _parse_cache_dir()
+    cached = cache_dir / f"contract-{hashlib.sha256(raw).hexdigest()}.json" if cache_dir else None
+    if cached is not None:
+        try:
+            return json.loads(cached.read_bytes())
+        except (OSError, ValueError):
+            pass
     spec = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if cached is None:
+        return spec
     try:
         text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
         if json.loads(text) == spec:

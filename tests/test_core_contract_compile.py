@@ -146,3 +146,13 @@ def test_the_routing_index_answers_as_a_scan_of_every_route():
     for path in sorted(paths):
         for method in ("GET", "POST", "HEAD", "DELETE", "PATCH"):
             assert contract.match(method, path) == _match_by_scan(contract, method, path), (method, path)
+
+
+def test_without_a_usable_cache_directory_the_contract_is_parsed_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative-cache")  # not absolute: ignored (XDG) ...
+    monkeypatch.setenv("HOME", "relative-home")  # ... and no absolute home to fall back on
+    source = tmp_path / "openapi.yaml"
+    source.write_text("openapi: 3.1.0\npaths: {}\ninfo: {title: plain}\n")
+    assert load_spec(source)["info"]["title"] == "plain"
+    assert not (tmp_path / "relative-cache").exists() and not (tmp_path / "relative-home").exists()
