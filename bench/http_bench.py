@@ -14,7 +14,7 @@ of the machine hits every target alike; figures are the median over rounds. Serv
 pinned to one core, the load generator (wrk, else a Python client) to another. Each run
 also records how much of the two cores other processes took meanwhile; a run disturbed
 that way is repeated (`--noisy-retries`), and on a busy shared machine `--statistic best`
-gives steadier ratios. Then the ratios are printed against the issue's targets: mock ≥ 50%
+gives steadier ratios. Then the ratios are printed against the issue's targets: mock ≥ 60%
 of bare, mock ≥ 3× prism.
 
 Scenario `speech` (speech_scenario.py): N concurrent clients each submit audio and poll to
@@ -42,14 +42,17 @@ from importlib import metadata
 from pathlib import Path
 
 from cpus import CpuPlan, ForeignLoad, plan_cpus
-from endpoints import ENDPOINTS, Endpoint
+from endpoints import ENDPOINTS, Endpoint, poll_endpoints
 from loadgen import LoadResult, run_load, wrk_available
 from servers import (PRISM_DIR, RunningServer, ServerStartError, bare_spec, capture_responses,
                      ensure_prism, free_port, mock_spec, prism_spec, start_server)
+from footprint_scenario import add_arguments as add_footprint_arguments
+from footprint_scenario import run_footprint_scenario
 from speech_scenario import run_speech_scenario
 
 TARGET_ORDER = ["mock", "bare", "prism", "prism-silent", "mock-strict"]
-MIN_SHARE_OF_BARE = 0.50
+POLLS: list[Endpoint] = []  # the poll endpoints of runs made on the default mock at start
+MIN_SHARE_OF_BARE = 0.60
 MIN_TIMES_PRISM = 3.0
 NOISY_SHARE = 0.10
 
@@ -78,8 +81,10 @@ def measure_endpoints(servers: dict[str, RunningServer], args: argparse.Namespac
                       plan: CpuPlan) -> dict[str, dict[str, list[LoadResult]]]:
     """endpoint → target → one LoadResult per round, targets alternating within each round."""
     results: dict[str, dict[str, list[LoadResult]]] = {}
-    order = [name for name in TARGET_ORDER if name in servers]
-    for endpoint in ENDPOINTS:
+    everywhere = [name for name in TARGET_ORDER if name in servers]
+    for endpoint in ENDPOINTS + POLLS:
+        # a poll path names a run of the default mock: mock-strict has other runs
+        order = [n for n in everywhere if not (endpoint in POLLS and n == "mock-strict")]
         per_target: dict[str, list[LoadResult]] = {name: [] for name in order}
         for name in order:  # warm-up: JIT (Prism), caches, connection set-up; not recorded
             run_load(servers[name].base_url + endpoint.path, endpoint.headers, connections=args.connections,
@@ -88,7 +93,7 @@ def measure_endpoints(servers: dict[str, RunningServer], args: argparse.Namespac
             for name in order:
                 result = measured_run(servers[name], endpoint, args, plan)
                 per_target[name].append(result)
-                print(f"  {endpoint.name:<8} round {round_no}  {name:<13} {result.rps:>9.0f} req/s  "
+                print(f"  {endpoint.name:<11} round {round_no}  {name:<13} {result.rps:>9.0f} req/s  "
                       f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
                       + (f"  non-2xx {result.non_2xx}" if result.non_2xx else "")
                       + (f"  socket errors {result.socket_errors}" if result.socket_errors else "")
@@ -117,7 +122,7 @@ def summarise(rounds: list[LoadResult], statistic: str) -> dict:
 
 def print_report(summary: dict[str, dict[str, dict]], descriptions: dict[str, str], statistic: str) -> None:
     print()
-    print(f"{'endpoint':<9}{'target':<14}{'req/s (' + statistic + ')':>15}{'min..max':>18}{'µs/req':>9}"
+    print(f"{'endpoint':<12}{'target':<14}{'req/s (' + statistic + ')':>15}{'min..max':>18}{'µs/req':>9}"
           f"{'p50 ms':>9}{'p99 ms':>9}  notes")
     for endpoint, per_target in summary.items():
         for name, s in per_target.items():
@@ -129,7 +134,7 @@ def print_report(summary: dict[str, dict[str, dict]], descriptions: dict[str, st
             if s["foreign_cpu_share"] is not None and s["foreign_cpu_share"] > NOISY_SHARE:
                 notes.append(f"other processes took up to {s['foreign_cpu_share']:.0%} of a measured core")
             span = f"{s['rps_min']:.0f}..{s['rps_max']:.0f}"
-            print(f"{endpoint:<9}{name:<14}{s['rps']:>15.0f}{span:>18}{1e6 / s['rps'] if s['rps'] else 0:>9.0f}"
+            print(f"{endpoint:<12}{name:<14}{s['rps']:>15.0f}{span:>18}{1e6 / s['rps'] if s['rps'] else 0:>9.0f}"
                   f"{s['p50_ms']:>9.2f}{s['p99_ms']:>9.2f}  {', '.join(notes)}")
     disturbed = sorted({f"{endpoint}/{name}" for endpoint, per_target in summary.items()
                         for name, s in per_target.items()
@@ -142,7 +147,7 @@ def print_report(summary: dict[str, dict[str, dict]], descriptions: dict[str, st
     print(f"ratios (throughput, {statistic} of rounds):")
     for endpoint, per_target in summary.items():
         for line in ratio_lines(per_target):
-            print(f"  {endpoint:<8} {line}")
+            print(f"  {endpoint:<11} {line}")
     print()
     for name in TARGET_ORDER:
         if name in descriptions:
@@ -188,7 +193,9 @@ def start_targets(args: argparse.Namespace, plan: CpuPlan, log_dir: Path) -> dic
     mock = start_server(mock_spec(free_port(), extra_args=args.mock_arg), cpu=plan.server_cpu,
                         log_dir=log_dir, ready_path=ready)
     servers["mock"] = mock
-    captured = capture_responses(mock.spec.port, [(e.path, e.headers) for e in ENDPOINTS],
+    if not args.no_polls:
+        POLLS[:] = poll_endpoints(mock.spec.port)
+    captured = capture_responses(mock.spec.port, [(e.path, e.headers) for e in ENDPOINTS + POLLS],
                                  log_dir / "captured.json")
     for path, response in captured.items():
         if response["status"] != 200:
@@ -230,7 +237,14 @@ def run_endpoints_scenario(args: argparse.Namespace, plan: CpuPlan) -> dict:
     return {"scenario": "endpoints", "summary": summary}
 
 
-SCENARIOS = {"endpoints": run_endpoints_scenario, "speech": run_speech_scenario}
+def run_all_scenarios(args: argparse.Namespace, plan: CpuPlan) -> dict:
+    """Every figure of issue 14's table in one run: endpoints beside the peers, then footprint."""
+    return {"scenario": "all", "endpoints": run_endpoints_scenario(args, plan),
+            "footprint": run_footprint_scenario(args, plan)}
+
+
+SCENARIOS = {"endpoints": run_endpoints_scenario, "speech": run_speech_scenario,
+             "footprint": run_footprint_scenario, "all": run_all_scenarios}
 
 
 # -- command line ---------------------------------------------------------------------------
@@ -268,6 +282,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--targets", default=",".join(TARGET_ORDER),
                         help=f"comma-separated subset of {','.join(TARGET_ORDER)}")
     parser.add_argument("--no-prism", action="store_true", help="skip Prism")
+    parser.add_argument("--no-polls", action="store_true", help="skip the poll endpoints")
     parser.add_argument("--no-install-prism", action="store_true", help="never run npm install")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--mock-arg", action="append", default=[],
@@ -281,6 +296,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="virtual seconds between a client's polls (default 10, the documented minimum)")
     speech.add_argument("--memory-runs", type=int, default=10_000,
                         help="stored runs to reach before measuring memory (default 10000)")
+    add_footprint_arguments(parser)
     args = parser.parse_args(argv)
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = set(args.targets) - set(TARGET_ORDER)

@@ -87,21 +87,21 @@ class Clock:
         return {"mode": self.mode, "scale": self.scale, "now": self.iso(), "epoch": self.now()}
 
 
-_ISO_PREFIX: tuple[int, str] = (-1, "")
+_ISO_PREFIXES: dict[int, str] = {}  # second -> "YYYY-MM-DDTHH:MM:SS." (a run's several instants)
 
 
 def iso(ts: float) -> str:
-    """ISO 8601 UTC with milliseconds; the per-second prefix is cached (hot path)."""
-    global _ISO_PREFIX
+    """ISO 8601 UTC with milliseconds; per-second prefixes are cached (hot path)."""
     second = int(ts // 1)
     micros = round((ts - second) * 1_000_000)  # as datetime.fromtimestamp rounds
     if micros >= 1_000_000:
         second, micros = second + 1, micros - 1_000_000
     millis = micros // 1000
-    cached_second, prefix = _ISO_PREFIX
-    if cached_second != second:
-        prefix = datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
-        _ISO_PREFIX = (second, prefix)
+    prefix = _ISO_PREFIXES.get(second)
+    if prefix is None:
+        if len(_ISO_PREFIXES) >= 4096:
+            _ISO_PREFIXES.clear()
+        prefix = _ISO_PREFIXES[second] = datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
     return f"{prefix}{millis:03d}Z"
 
 

@@ -4,11 +4,20 @@ Everything the mock knows about the API's shape comes from here: routes (method 
 template → operationId), parameters and bodies to validate (with the error code each field
 maps to, from `x-error-code` / `x-validation-error-code`), and the response schemas used
 by strict response validation. Nothing here re-types a schema in Python.
+
+Footprint: every validator resolves its `$ref`s through ONE shared `jsonschema_rs.Registry`
+holding the components (a validator whose root embedded the whole components section cost
+≈ 1 MiB each: 179 of them were ≈ 200 MiB). Validators compile on first use (`LazyValidator`),
+so response validators cost nothing unless strict mode checks a response; `Contract.compile_all`
+compiles every one (strict mode at start-up, and the tests). A broken contract still fails at
+load: `check_structure` resolves every `$ref` and meta-validates every schema (a few ms).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,19 +34,138 @@ SPEC_PATH = Path(str(resources.files("mockserver").joinpath("data", "openapi.yam
 _PATH_PARAM = re.compile(r"\{([^}/]+)\}")
 
 
+def _parse_cache_dir() -> Path | None:
+    """Where the parsed contract is cached, or None without a usable home or cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset or relative: the XDG default
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "zenhire-mock" if os.path.isabs(base) else None
+
+
 def load_spec(path: str | Path = SPEC_PATH) -> dict:
+    """The contract document. Parsing the YAML is most of a start-up's contract cost, so the
+    parsed document is also kept as JSON in the user's cache directory, named by the SHA-256
+    of the YAML bytes (a changed contract is a different name; an unwritable cache is skipped;
+    a document JSON cannot represent exactly is never cached)."""
     with open(path, "rb") as fh:
-        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        raw = fh.read()
+    cache_dir = _parse_cache_dir()
+    cached = cache_dir / f"contract-{hashlib.sha256(raw).hexdigest()}.json" if cache_dir else None
+    if cached is not None:
+        try:
+            return json.loads(cached.read_bytes())
+        except (OSError, ValueError):
+            pass
+    spec = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if cached is None:
+        return spec
+    try:
+        text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+        if json.loads(text) == spec:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, cached)
+    except (OSError, TypeError, ValueError):
+        pass  # no cache: the next start parses the YAML again
+    return spec
+
+
+COMPONENTS_URI = "urn:zenhire-mock:contract"
+
+
+class ContractError(ValueError):
+    """The contract is structurally broken (a `$ref` that does not resolve, an invalid schema)."""
+
+
+def _rebase(node: Any) -> Any:
+    """``node`` with local `#/components/...` refs pointed at the shared components resource."""
+    if isinstance(node, dict):
+        return {k: (COMPONENTS_URI + v if k == "$ref" and isinstance(v, str) and v.startswith("#/") else _rebase(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rebase(v) for v in node]
+    return node
+
+
+class SchemaCompiler:
+    """Compiles schemas of one contract against one shared registry of its components."""
+
+    def __init__(self, components: dict) -> None:
+        # Inside the resource `{"components": ...}`, the components' own `#/components/...`
+        # refs resolve as they are; only a validator's root schema needs its refs rebased.
+        self.registry = jsonschema_rs.Registry([(COMPONENTS_URI, {"components": components})],
+                                               draft=jsonschema_rs.Draft202012)
+
+    def compile(self, schema: Any) -> jsonschema_rs.Validator:
+        return jsonschema_rs.Draft202012Validator(_rebase(schema), registry=self.registry,
+                                                  validate_formats=True)
+
+
+class LazyValidator:
+    """A validator compiled on its first use (same `is_valid` / `iter_errors` / `validate`)."""
+
+    __slots__ = ("schema", "_compiler", "_compiled")
+
+    def __init__(self, schema: Any, compiler: SchemaCompiler) -> None:
+        self.schema = schema
+        self._compiler = compiler
+        self._compiled: jsonschema_rs.Validator | None = None
+
+    @property
+    def compiled(self) -> jsonschema_rs.Validator:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = self._compiler.compile(self.schema)
+        return compiled
+
+    def is_valid(self, instance: Any) -> bool:
+        return self.compiled.is_valid(instance)
+
+    def iter_errors(self, instance: Any):
+        return self.compiled.iter_errors(instance)
+
+    def validate(self, instance: Any) -> None:
+        self.compiled.validate(instance)
 
 
 def compile_schema(schema: Any, components: dict) -> jsonschema_rs.Validator:
     """A compiled 2020-12 validator for ``schema`` (refs resolve against ``components``)."""
-    if isinstance(schema, dict):
-        root = dict(schema)
-        root["components"] = components
-    else:
-        root = schema
-    return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+    return SchemaCompiler(components).compile(schema)
+
+
+def _walk(node: Any, pointer: str = ""):
+    yield pointer, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{pointer}/{i}")
+
+
+def check_structure(spec: dict) -> None:
+    """Fail fast on a broken contract: every `$ref` resolves inside the document and every
+    component schema is a valid 2020-12 schema. Cheap (no validator is compiled)."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
+        raise ContractError("the contract has no `paths` object")
+    for pointer, node in _walk(spec):
+        if isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                raise ContractError(f"{pointer}: only local refs are supported, got {ref!r}")
+            target: Any = spec
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                if not isinstance(target, dict) or part not in target:
+                    raise ContractError(f"{pointer}: $ref {ref} does not resolve")
+                target = target[part]
+    schemas = spec.get("components", {}).get("schemas", {})
+    try:
+        jsonschema_rs.meta.validate({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                     "$defs": schemas})
+    except jsonschema_rs.ValidationError as err:
+        raise ContractError(f"components/schemas: {err}") from None
 
 
 @dataclass
@@ -46,7 +174,7 @@ class ParamSpec:
     location: str
     required: bool
     schema: dict
-    validator: jsonschema_rs.Validator
+    validator: LazyValidator
     error_code: str | None
 
     @cached_property
@@ -61,12 +189,12 @@ class ParamSpec:
 class BodySpec:
     media_type: str
     schema: dict
-    validator: jsonschema_rs.Validator
+    validator: LazyValidator
     required: bool
     field_codes: dict[str, str]
     field_keywords: dict[str, str]
     file_fields: set[str]
-    json_text_fields: dict[str, jsonschema_rs.Validator | None]
+    json_text_fields: dict[str, LazyValidator | None]
     handler_validated: set[str]
     properties: list[str]
 
@@ -89,7 +217,7 @@ class Operation:
     query_params: dict[str, ParamSpec] = field(default_factory=dict)
     path_params: dict[str, ParamSpec] = field(default_factory=dict)
     body: BodySpec | None = None
-    responses: dict[str, dict[str, jsonschema_rs.Validator | None]] = field(default_factory=dict)
+    responses: dict[str, dict[str, LazyValidator | None]] = field(default_factory=dict)
 
     def documented_codes(self, status: int | str) -> list[str]:
         """Error codes enumerated for ``status`` in the contract (first one = default)."""
@@ -132,14 +260,53 @@ class Contract:
 
     def __init__(self, spec: dict) -> None:
         self.spec = spec
+        check_structure(spec)
         self.components = spec.get("components", {})
+        self.compiler = SchemaCompiler(self.components)
         self.operations: dict[str, Operation] = {}
         self._routes: list[tuple[re.Pattern, str, dict[str, Operation]]] = []
         self._build()
+        # Routing index: a literal path is one dict lookup; a templated one is tried only
+        # against templates with as many segments (`[^/]+` never crosses a `/`), in the
+        # same order as the full list.
+        self._literal: dict[str, tuple[re.Pattern, str, dict[str, Operation]]] = {}
+        self._by_segments: dict[int, list[tuple[re.Pattern, str, dict[str, Operation]]]] = {}
+        for route in self._routes:
+            template = route[1]
+            if "{" not in template:
+                self._literal.setdefault(template, route)
+            self._by_segments.setdefault(template.count("/"), []).append(route)
 
     @classmethod
     def load(cls, path: str | Path = SPEC_PATH) -> "Contract":
         return cls(load_spec(path))
+
+    def validators(self):
+        """Every validator of the contract, as (operationId, where, validator)."""
+        for op in self.operations.values():
+            for spec in list(op.path_params.values()) + list(op.query_params.values()):
+                yield op.operation_id, f"{spec.location} parameter {spec.name}", spec.validator
+            if op.body is not None:
+                yield op.operation_id, "request body", op.body.validator
+                for name, validator in op.body.json_text_fields.items():
+                    if validator is not None:
+                        yield op.operation_id, f"request body field {name}", validator
+            for status, media in op.responses.items():
+                for media_type, validator in media.items():
+                    if validator is not None:
+                        yield op.operation_id, f"response {status} {media_type}", validator
+
+    def compile_all(self) -> int:
+        """Compile every validator now (strict mode, tests); raises ContractError naming the
+        schema that does not compile. Returns how many were compiled."""
+        count = 0
+        for op_id, where, validator in self.validators():
+            try:
+                validator.compiled
+            except (ValueError, jsonschema_rs.ReferencingError) as err:
+                raise ContractError(f"{op_id} {where}: {err}") from None
+            count += 1
+        return count
 
     @cached_property
     def json_text(self) -> str:
@@ -179,7 +346,7 @@ class Contract:
             param = _resolve(param, self.components)
             spec = ParamSpec(
                 name=param["name"], location=param["in"], required=bool(param.get("required")),
-                schema=param.get("schema", {}), validator=compile_schema(param.get("schema", {}), self.components),
+                schema=param.get("schema", {}), validator=self._lazy(param.get("schema", {})),
                 error_code=param.get("x-error-code"))
             if spec.location == "query":
                 op.query_params[spec.name] = spec
@@ -208,29 +375,34 @@ class Contract:
                     if prop_r.get("x-validated-by") == "handler":
                         handler_validated.add(name)
                         content_schema = None
-                    json_fields[name] = compile_schema(content_schema, self.components) if content_schema else None
+                    json_fields[name] = self._lazy(content_schema) if content_schema else None
             op.body = BodySpec(
-                media_type=media_type, schema=schema, validator=compile_schema(schema, self.components),
+                media_type=media_type, schema=schema, validator=self._lazy(schema),
                 required=bool(body.get("required")), field_codes=field_codes,
                 field_keywords=field_keywords, file_fields=files,
                 json_text_fields=json_fields, handler_validated=handler_validated, properties=list(props))
         for status, resp in raw.get("responses", {}).items():
             resp = _resolve(resp, self.components)
-            media_validators: dict[str, jsonschema_rs.Validator | None] = {}
+            media_validators: dict[str, LazyValidator | None] = {}
             for media_type, media in resp.get("content", {}).items():
                 schema = media.get("schema")
                 if schema is None or media_type != "application/json":
                     media_validators[media_type] = None
                 else:
-                    media_validators[media_type] = compile_schema(schema, self.components)
+                    media_validators[media_type] = self._lazy(schema)
             op.responses[str(status)] = media_validators
         return op
+
+    def _lazy(self, schema: Any) -> LazyValidator:
+        return LazyValidator(schema, self.compiler)
 
     # -- routing -------------------------------------------------------------------------
     def match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
         """(operation, path params, methods of the matching path). A known path with no
         operation for ``method`` → 405 with those methods in ``Allow``."""
-        for regex, _template, by_method in self._routes:
+        literal = self._literal.get(path)
+        candidates = [literal] if literal is not None else self._by_segments.get(path.count("/"), ())
+        for regex, _template, by_method in candidates:
             m = regex.match(path)
             if m:
                 op = by_method.get(method)

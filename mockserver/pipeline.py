@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import time
 from typing import Any
@@ -35,6 +34,24 @@ log = logging.getLogger("zenhire_mock")
 dumps = api_json  # the one JSON writer (json_writer), as replies are written
 
 
+class _BytesResponse(Response):
+    """A Response over bytes already rendered: the same headers Starlette's `init_headers`
+    writes, built directly when the reply adds none of its own (the common case)."""
+
+    def __init__(self, content: bytes, status_code: int, headers: dict[str, str], media_type: str) -> None:
+        self.status_code = status_code
+        self.media_type = media_type
+        self.background = None
+        self.body = content
+        if headers or media_type is None or media_type.startswith("text/"):
+            self.init_headers(headers)
+            return
+        raw = [(b"content-type", media_type.encode("latin-1"))]
+        if not (status_code < 200 or status_code in (204, 304)):
+            raw.insert(0, (b"content-length", str(len(content)).encode("latin-1")))
+        self.raw_headers = raw
+
+
 def error_reply(err: ApiError, platform: Platform, request_id: str | None) -> Reply:
     headers = dict(err.headers)
     if err.retry_after is not None:
@@ -46,8 +63,11 @@ def error_reply(err: ApiError, platform: Platform, request_id: str | None) -> Re
 class Pipeline:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        if platform.settings.strict:
+            platform.contract.compile_all()  # strict mode checks every response: fail now, not later
         self._required_headers = self._collect_required_headers()
         self._journal_seq = itertools.count(1)  # the journal's paging cursor (control_journal)
+        self._masked_keys: dict[str, str] = {}
 
     def _collect_required_headers(self) -> dict[tuple[str, str], list[str]]:
         from .contract import _resolve
@@ -59,6 +79,13 @@ class Pipeline:
                 names = [n for n, h in resp.get("headers", {}).items() if _resolve(h, comps).get("required")]
                 out[(op.operation_id, str(status))] = names
         return out
+
+    def _masked(self, key) -> str:
+        """The key as the journal shows it: one shared string per key, not one per line."""
+        masked = self._masked_keys.get(key.key)
+        if masked is None:
+            masked = self._masked_keys[key.key] = key.masked()
+        return masked
 
     async def __call__(self, scope, receive, send) -> None:
         request = Request(scope, receive)
@@ -104,6 +131,11 @@ class Pipeline:
             "seq": next(self._journal_seq), "module": platform.module_of_tag.get(op.tag) if op else None,
             **detail_fields(request, ctx, op, path_values, reply, response),
         })
+        platform.journal.record_request(
+            platform.clock.iso(now), request.method, request.scope["path"], reply.status,
+            op.operation_id if op else None, ctx.client.id if ctx and ctx.client else None,
+            self._masked(ctx.key) if ctx and ctx.key else None, rid,
+            round((time.perf_counter() - started) * 1000, 3))
         return response
 
     async def _run(self, ctx: Ctx, path_values: dict[str, str]) -> Reply:
@@ -118,7 +150,10 @@ class Pipeline:
             check_submit_rate(platform.store, platform.clock, ctx.client.id,
                               platform.registry.rate_limit(ctx.key), ctx.now)
         await self._faults(ctx)
-        path, query = parse_params(op, request, path_values)
+        if path_values or op.query_params:
+            path, query = parse_params(op, request, path_values)
+        else:  # nothing to parse or validate (parse_params would return the same)
+            path, query = {}, {}
         ctx.input = await read_body(op, request, platform.body_limits.get(op.operation_id),
                                     unknown_fields=platform.setting(op.permission or "", "unknownFields", "ignore",
                                                                     client=ctx.client))
@@ -130,8 +165,11 @@ class Pipeline:
 
     async def _faults(self, ctx: Ctx) -> None:
         platform = self.platform
-        if not platform.scenarios.faults_for(ctx.op.operation_id):
+        faults = platform.scenarios.faults_for(ctx.op.operation_id)
+        if not faults:
             return
+        if "x-mock-scenario" not in ctx.request.headers and all("scenario" in f["when"] for f in faults):
+            return  # every candidate needs an X-Mock-Scenario this request does not send
         facts = Facts(operation=ctx.op.operation_id, module=platform.module_of_tag.get(ctx.op.tag, ""),
                       client=ctx.client.id if ctx.client else "", key=ctx.key.key if ctx.key else "",
                       scenario=ctx.request.headers.get("x-mock-scenario"),
@@ -175,5 +213,4 @@ class Pipeline:
             return StreamingResponse(reply.stream, status_code=reply.status, headers=reply.headers,
                                      media_type=reply.media_type)
         content = b"" if reply.body is None else dumps(reply.body)
-        return Response(content, status_code=reply.status, headers=reply.headers,
-                        media_type=reply.media_type)
+        return _BytesResponse(content, reply.status, reply.headers, reply.media_type)

@@ -60,8 +60,10 @@ def _node_at(node: yaml.Node, path: list) -> yaml.Node:
 def parse_scenario_text(text: str, name: str) -> dict:
     """Parse and validate one scenario document; raise `ScenarioError` with a location."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        try:  # libyaml when present (start-up time); the pure loader words any error the same way
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
@@ -75,6 +77,7 @@ def parse_scenario_text(text: str, name: str) -> dict:
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         err = jsonschema.exceptions.best_match(errors)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)  # positions, only to report an error
         node = _node_at(root, list(err.absolute_path)) if root is not None else None
         line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
         where = "/".join(str(p) for p in err.absolute_path) or "(top level)"

@@ -9,12 +9,24 @@ Money moves in four ways, each a transaction visible on `GET /api/v1/credits`:
 Runs know their finish time at submit, so settlements are scheduled with a virtual time
 and applied lazily (`settle`) before any read or new hold: the ledger is derived from time
 and needs no background work. The check-and-hold is one atomic store update.
+
+Cost independent of history (issue 14): the account document holds running totals only
+(balance, held, usage by module); each run's hold sits on its own `hold` document, so an
+account update copies a few numbers however many runs are in flight. Due settlements are
+found through a per-client heap ordered by (time, sequence), rebuilt from the store on a
+client's first use after a start (`--state`) and checked against the store when popped, so
+resets and concurrent settles are honoured. The recent transactions are read newest first
+from the per-client index, a bounded window whatever the history; when that window is
+known to be in time order already (the usual case: transactions are recorded as virtual
+time moves forward), only the `limit` newest are read.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import os
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,12 +37,28 @@ MODULES = ("speech", "cvdeepmatch", "cvdeepsearch", "interview")
 ACCOUNT = "account"
 TXN = "txn"
 SETTLEMENT = "settlement"
+HOLD = "hold"
+RECENT_WINDOW = 200  # newest transactions (by recording order) re-sorted by time for the summary
 
 
 @dataclass(frozen=True)
 class HoldRefused:
     available: int
     cost: int
+
+
+def _usual_description(kind: str, module: str | None) -> str:
+    return {"hold": f"Hold for {module} run", "charge": f"Charge for {module} run",
+            "release": f"Hold released for {module} run", "topup": "Top-up",
+            "adjustment": "Balance set through the control API"}.get(kind, "")
+
+
+def _shown(txn: dict) -> dict:
+    """A stored transaction as `recentTransactions` lists it."""
+    return {"id": txn["id"], "type": txn["type"], "amount": txn["amount"], "balanceAfter": txn["balanceAfter"],
+            "module": txn["module"], "runId": txn["runId"],
+            "description": txn["description"] if "description" in txn else _usual_description(txn["type"], txn["module"]),
+            "createdAt": txn.get("createdAt") or iso(txn["at"])}
 
 
 def _txn_id(now: float) -> str:
@@ -43,11 +71,19 @@ class Ledger:
         self.store = store
         self._new_txn_id = new_txn_id
         self.initial_credits = initial_credits
+        self._due: dict[str, list[tuple[float, int, str]]] = {}  # client -> heap of (at, seq, run id)
+        self._due_lock = threading.Lock()
+        # client -> (length of the newest run of transactions in time order, newest time)
+        self._ordered: dict[str, tuple[int, float]] = {}
+        self._order_lock = threading.Lock()
 
     # -- accounts -------------------------------------------------------------------------
     def _fresh(self, client_id: str) -> dict:
         return {"client": client_id, "balance": int(self.initial_credits(client_id)), "held": 0,
-                "holds": {}, "usage": {m: 0 for m in MODULES}}
+                "usage": {m: 0 for m in MODULES}}
+
+    def _hold_key(self, client_id: str, run_id: str) -> str:
+        return f"{client_id}|{run_id}"
 
     def account(self, client_id: str) -> dict:
         doc = self.store.get(ACCOUNT, client_id)
@@ -58,10 +94,33 @@ class Ledger:
 
     def _record(self, client_id: str, kind: str, amount: int, balance_after: int, at: float,
                 module: str | None, run_id: str | None, description: str) -> None:
+        # `createdAt` is iso(at) and the usual description follows from type and module:
+        # both are derived on read (a stored transaction is about a third smaller).
         txn = {"id": self._new_txn_id(at), "type": kind, "amount": amount, "balanceAfter": balance_after,
-               "module": module, "runId": run_id, "description": description, "createdAt": iso(at),
-               "at": at}
-        self.store.put(TXN, txn["id"], txn, owner=client_id)
+               "module": module, "runId": run_id, "at": at}
+        if description != _usual_description(kind, module):
+            txn["description"] = description
+        with self._order_lock:
+            depth, last_at = self._ordered_tail(client_id)
+            self.store.put(TXN, txn["id"], txn, owner=client_id)
+            self._ordered[client_id] = (depth + 1 if at >= last_at else 1, at)
+
+    def _ordered_tail(self, client_id: str) -> tuple[int, float]:
+        """(how many of the client's newest transactions, by recording order, are also in
+        time order; the newest one's time). Found from the store on first use, then kept up
+        to date by ``_record``. Call with ``_order_lock`` held."""
+        known = self._ordered.get(client_id)
+        if known is None:
+            depth, last_at, previous = 0, float("-inf"), None
+            for txn in itertools.islice(self.store.scan(TXN, owner=client_id, newest_first=True), RECENT_WINDOW):
+                if previous is not None and txn["at"] > previous:
+                    break
+                if previous is None:
+                    last_at = txn["at"]
+                previous = txn["at"]
+                depth += 1
+            known = self._ordered[client_id] = (depth, last_at)
+        return known
 
     # -- holds and settlements -------------------------------------------------------------
     def hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
@@ -76,12 +135,13 @@ class Ledger:
                 refused.append(HoldRefused(available=max(available, 0), cost=amount))
                 return cur
             cur["held"] += amount
-            cur["holds"][run_id] = amount
             return cur
 
-        doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
-        if refused:
-            return refused[0]
+        with self._due_lock:  # check-and-hold and the run's hold document move together
+            doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
+            if refused:
+                return refused[0]
+            self.store.put(HOLD, self._hold_key(client_id, run_id), {"amount": amount}, owner=client_id)
         self._record(client_id, "hold", amount, doc["balance"], now, module, run_id,
                      f"Hold for {module} run")
         return None
@@ -89,27 +149,57 @@ class Ledger:
     def schedule(self, client_id: str, run_id: str, at: float, action: str, module: str,
                  amount: int | None = None) -> None:
         """Settle ``run_id``'s hold at virtual time ``at``: ``charge`` it or ``release`` it."""
-        self.store.put(SETTLEMENT, f"{client_id}|{run_id}",
-                       {"client": client_id, "runId": run_id, "at": at, "action": action,
-                        "module": module, "amount": amount}, owner=client_id)
+        doc = self.store.put(SETTLEMENT, f"{client_id}|{run_id}",
+                             {"client": client_id, "runId": run_id, "at": at, "action": action,
+                              "module": module, "amount": amount}, owner=client_id)
+        with self._due_lock:
+            heap = self._due_heap(client_id)
+            heapq.heappush(heap, (at, doc["_seq"], run_id))
+
+    def _due_heap(self, client_id: str) -> list[tuple[float, int, str]]:
+        """The client's pending settlements by (time, sequence); built from the store on first
+        use (after a restart with --state). Call with ``_due_lock`` held."""
+        heap = self._due.get(client_id)
+        if heap is None:
+            heap = [(s["at"], s["_seq"], s["runId"]) for s in self.store.scan(SETTLEMENT, owner=client_id)]
+            heapq.heapify(heap)
+            self._due[client_id] = heap
+        return heap
 
     def settle(self, client_id: str, now: float) -> None:
         """Apply every settlement of ``client_id`` due at or before ``now``, in time order."""
-        due = sorted((s for s in self.store.scan(SETTLEMENT, owner=client_id) if s["at"] <= now),
-                     key=lambda s: (s["at"], s["_seq"]))
-        for item in due:
-            key = f"{client_id}|{item['runId']}"
-            if self.store.get(SETTLEMENT, key) is None:
-                continue  # settled concurrently
-            self.store.delete(SETTLEMENT, key)
-            self._settle_one(client_id, item)
+        while True:
+            with self._due_lock:
+                heap = self._due_heap(client_id)
+                if not heap or heap[0][0] > now:
+                    return
+                at, seq, run_id = heapq.heappop(heap)
+                key = f"{client_id}|{run_id}"
+                item = self.store.get(SETTLEMENT, key)
+                if item is None or item["_seq"] != seq:
+                    continue  # settled concurrently, or purged by a reset
+                self.store.delete(SETTLEMENT, key)
+                self._settle_one(client_id, item)
+
+    def _take_hold(self, client_id: str, run_id: str, cur: dict) -> int:
+        """The run's held amount, removed from where it is kept (a `hold` document, or the
+        `holds` map of an account written by an earlier version of the mock)."""
+        legacy = cur.get("holds")
+        if legacy and run_id in legacy:
+            return legacy.pop(run_id)
+        key = self._hold_key(client_id, run_id)
+        doc = self.store.get(HOLD, key)
+        if doc is None:
+            return 0
+        self.store.delete(HOLD, key)
+        return int(doc["amount"])
 
     def _settle_one(self, client_id: str, item: dict) -> None:
         result: dict = {}
 
         def apply(cur: dict | None) -> dict:
             cur = cur or self._fresh(client_id)
-            held = cur["holds"].pop(item["runId"], 0)
+            held = self._take_hold(client_id, item["runId"], cur)
             cur["held"] -= held
             if item["action"] == "charge":
                 amount = item["amount"] if item["amount"] is not None else held
@@ -155,9 +245,14 @@ class Ledger:
         doc = self.account(client_id)
         # Settlements are recorded in time order per run but may interleave across runs:
         # the newest few hundred by insertion, re-sorted by time, hold the newest `limit`.
-        recent = itertools.islice(self.store.scan(TXN, owner=client_id, newest_first=True), max(limit * 10, 200))
+        window = max(limit * 10, RECENT_WINDOW) if limit else 0
+        if window:
+            with self._order_lock:
+                depth, _last = self._ordered_tail(client_id)
+            if depth >= min(window, self.store.count(TXN, owner=client_id)):
+                window = limit  # the whole window is in time order: its newest `limit` are the answer
+        recent = itertools.islice(self.store.scan(TXN, owner=client_id, newest_first=True), window)
         txns = sorted(recent, key=lambda t: (t["at"], t["_seq"]), reverse=True)[:limit]
-        keep = ("id", "type", "amount", "balanceAfter", "module", "runId", "description", "createdAt")
         return {
             "creditBalance": doc["balance"],
             "heldCredits": doc["held"],
@@ -165,5 +260,5 @@ class Ledger:
             "currency": "credits",
             "usage": {"totalCharged": sum(doc["usage"].values()),
                       "byModule": {m: doc["usage"].get(m, 0) for m in MODULES}},
-            "recentTransactions": [{k: t[k] for k in keep} for t in txns],
+            "recentTransactions": [_shown(t) for t in txns],
         }

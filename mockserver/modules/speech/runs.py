@@ -26,6 +26,7 @@ from mockserver.clock import iso
 from mockserver.modules.speech.outcomes import FAILED, RunPlan
 from mockserver.modules.speech.results import build_speech_result, speech_failure
 from mockserver.modules.speech.submission import AudioFacts, Correlation, CutWindow
+from mockserver.platform.frozen_json import freeze
 
 RUN_KIND = "speech_run"
 API_RUN_KIND = "api_run"
@@ -104,8 +105,7 @@ def api_run_doc(run: dict) -> dict:
         "project": run["project"],
         "metadata": run["metadata"],
         "tags": run["tags"],
-        "createdAt": iso(run["created_at"]),
-        "created_at": run["created_at"],
+        "created_at": run["created_at"],  # createdAt is derived when listed
         "start_at": run["start_at"],
         "finish_at": run["finish_at"],
         "outcome": run["outcome"],
@@ -189,6 +189,7 @@ def run_result(run: dict) -> dict:
     """The generated result payload of a finished run (a pure function of the stored inputs).
 
     Shared between calls (terminal runs are re-fetched freely): callers must not mutate it.
+    Its members are frozen (`frozen_json`): each poll splices their kept JSON encoding.
     """
     audio = run["audio"]
     cut_start, cut_end = run["cut"]
@@ -199,6 +200,7 @@ def run_result(run: dict) -> dict:
 @lru_cache(maxsize=256)
 def _cached_result(sha256: str, duration: float, language: str, audio_format: str,
                    speaker_count: int | None, degraded: bool, cut_start: float, cut_end: float) -> dict:
-    return build_speech_result(
+    result = build_speech_result(
         audio_sha256=sha256, duration_seconds=duration, language=language, audio_format=audio_format,
         speaker_count=speaker_count, degraded=degraded, cut_start_seconds=cut_start, cut_end_seconds=cut_end)
+    return {name: freeze(value) for name, value in result.items()}
