@@ -223,8 +223,10 @@ def apply_documented_values(case, op: Operation) -> None:
       valid, LIST-3) are left out;
     - ``webhook_url`` is left out: its validity depends on public DNS (HOOK-1), which a test
       run cannot promise;
-    - fields marked ``x-validated-by: handler`` (e.g. a position config) take the docs'
-      example value when required and are left out when optional;
+    - fields marked ``x-validated-by: handler`` (e.g. a position config, a corpus id) take
+      the docs' example value when required (or, in a JSON body, whenever the example sends
+      them) and are left out otherwise; query
+      parameters so marked take their own ``example`` (``corpus_id``: mandatory in practice);
     - filters that only work as a pair (``metadata_key`` + ``metadata_value``, LIST-1) are
       left out when only one of them was drawn;
     - JSON-in-a-field values (``contentMediaType: application/json``) that are not JSON of
@@ -233,6 +235,10 @@ def apply_documented_values(case, op: Operation) -> None:
       example (rules such as "corpus_id at the top or on every candidate", CVDS-1).
     """
     if isinstance(case.query, dict):
+        for param in op.parameters():
+            param = op.contract.resolve(param)
+            if param.get("in") == "query" and param.get("x-validated-by") == "handler" and "example" in param:
+                case.query[param["name"]] = param["example"]  # e.g. corpus_id: mandatory in practice
         for name in SERVER_ISSUED_PARAMETERS:
             case.query.pop(name, None)
         for pair in PAIRED_PARAMETERS:
@@ -251,7 +257,9 @@ def apply_documented_values(case, op: Operation) -> None:
             case.body.pop(name, None)
     handler = _handler_validated(op, body_schema)
     for name in handler:
-        if name in required and name in example:
+        # JSON bodies: a handler-checked field the example sends is sent as the example does
+        # (CV DeepSearch `corpus_id`, fail-closed); multipart: only when required.
+        if name in example and (name in required or case.media_type == "application/json"):
             case.body[name] = example[name]
         else:
             case.body.pop(name, None)
