@@ -53,7 +53,7 @@ def poll_endpoints(port: int) -> list[Endpoint]:
     """Submit one Speech and one CV DeepMatch run to the mock on ``port``, move its clock a
     day on (control API), and return the two poll endpoints of those finished runs."""
     sys.path.insert(0, str(REPO_ROOT))
-    from mockserver.modules.cvdm_config import DOCS_MINIMAL_CONFIG
+    from mockserver.modules.cvdeepmatch.config import DOCS_MINIMAL_CONFIG
     from tests.support.audio_fixtures import audio_file
     from tests.support.pdf_fixtures import make_cv_pdf
 

@@ -14,11 +14,12 @@ import copy
 import fnmatch
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import yaml
 
 # The default scenarios ship inside the package (mockserver/data/scenarios: in a checkout a link to
@@ -41,6 +42,11 @@ class ScenarioError(Exception):
 def _schema() -> dict:
     text = resources.files("mockserver").joinpath("data/scenario.schema.json").read_text()
     return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _fast_validator():
+    return jsonschema_rs.Draft202012Validator(_schema(), validate_formats=True)
 
 
 def _node_at(node: yaml.Node, path: list) -> yaml.Node:
@@ -73,6 +79,10 @@ def parse_scenario_text(text: str, name: str) -> dict:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(f"{name}:1:1: a scenario file must be a mapping")
+    if _fast_validator().is_valid(data):  # the compiled check (jsonschema-rs): the usual, quick answer
+        return data
+    import jsonschema  # only to explain a refusal: its best_match names the most useful error
+
     validator = jsonschema.Draft202012Validator(_schema(), format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

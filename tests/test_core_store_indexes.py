@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.clock import iso
-from mockserver.modules.speech_listing import list_page, list_row, run_filter
-from mockserver.modules.speech_runs import API_RUN_KIND, run_status
+from mockserver.modules.speech.listing import list_page, list_row, run_filter
+from mockserver.modules.speech.runs import API_RUN_KIND, run_status
 from mockserver.platform.credits import MODULES, Ledger
 from mockserver.store import MemoryStore, SqlitePersistence
 

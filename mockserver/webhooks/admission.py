@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Callable, Mapping, Sequence
 
-import httpx
 
 from ..errors import ApiError
 from .addresses import (
@@ -179,6 +178,8 @@ def _parse(url: object) -> tuple[str, str, bool] | None:
         return None
     if "\\" in url or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         return None
+    import httpx  # imported on the first webhook URL, not at start (start-up time, issue 14)
+
     try:
         parsed = httpx.URL(url)
         scheme, host, port = parsed.scheme, parsed.raw_host.decode("ascii"), parsed.port

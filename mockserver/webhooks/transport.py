@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from .admission import Resolver, admit_addresses
 from .policy import ERROR_CONNECT, ERROR_DNS, ERROR_NETWORK, ERROR_TIMEOUT, ERROR_URL_REFUSED
+
+if TYPE_CHECKING:  # httpx is imported on the first delivery, not at start (start-up time)
+    import httpx
 
 EXCERPT_BYTES = 1024
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -54,7 +55,7 @@ class HttpxTransport:
 
     def __init__(self, *, resolver: Resolver | None = None, allow_local: bool = False,
                  timeout: float = DEFAULT_TIMEOUT_SECONDS, verify_tls: bool = True,
-                 client_factory: Callable[..., httpx.AsyncClient] = httpx.AsyncClient) -> None:
+                 client_factory: Callable[..., "httpx.AsyncClient"] | None = None) -> None:
         self.resolver = resolver
         self.allow_local = allow_local
         self.timeout = timeout
@@ -62,6 +63,8 @@ class HttpxTransport:
         self.client_factory = client_factory
 
     async def deliver(self, url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
+        import httpx  # imported on the first delivery, not at start (start-up time, issue 14)
+
         started = time.perf_counter()
         refusal, addresses = await asyncio.to_thread(
             admit_addresses, url, resolver=self.resolver, allow_local=self.allow_local)
@@ -71,7 +74,7 @@ class HttpxTransport:
                                  error_detail=f"{refusal.code}: {refusal.reason}")
         try:
             target, headers, extensions = pin_to_address(url, headers, addresses)
-            async with self.client_factory(follow_redirects=False, trust_env=False,
+            async with (self.client_factory or httpx.AsyncClient)(follow_redirects=False, trust_env=False,
                                            timeout=self.timeout, verify=self.verify_tls) as client:
                 async with client.stream("POST", target, headers=headers, content=body,
                                          extensions=extensions) as response:
@@ -93,6 +96,8 @@ def pin_to_address(url: str, headers: dict[str, str], addresses: list[str]):
     """Connect to the address admission checked, not to whatever the name resolves to a
     moment later (HOOK-2, DNS rebinding). The request keeps its ``Host`` header, and TLS
     its server name (SNI), so the receiver sees the URL it registered."""
+    import httpx
+
     parsed = httpx.URL(url)
     host = parsed.host
     if not addresses or host in addresses:
@@ -105,9 +110,11 @@ def pin_to_address(url: str, headers: dict[str, str], addresses: list[str]):
     return str(pinned), headers, extensions
 
 
-async def _read_excerpt(response: httpx.Response) -> str | None:
+async def _read_excerpt(response: "httpx.Response") -> str | None:
     """Up to ``EXCERPT_BYTES`` of the body; None when the body cannot be read (the status
     line already arrived, so the attempt is judged by its status)."""
+    import httpx
+
     collected = bytearray()
     try:
         async for chunk in response.aiter_bytes():
