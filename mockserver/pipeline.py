@@ -125,17 +125,12 @@ class Pipeline:
             "time": platform.clock.iso(now), "method": request.method, "path": request.scope["path"],
             "status": reply.status, "operation": op.operation_id if op else None,
             "client": ctx.client.id if ctx and ctx.client else None,
-            "key": ctx.key.masked() if ctx and ctx.key else None, "requestId": rid,
+            "key": self._masked(ctx.key) if ctx and ctx.key else None, "requestId": rid,
             "durationMs": round((time.perf_counter() - started) * 1000, 3),
             "epoch": now, **facts, **reply_facts(op, reply),
             "seq": next(self._journal_seq), "module": platform.module_of_tag.get(op.tag) if op else None,
             **detail_fields(request, ctx, op, path_values, reply, response),
         })
-        platform.journal.record_request(
-            platform.clock.iso(now), request.method, request.scope["path"], reply.status,
-            op.operation_id if op else None, ctx.client.id if ctx and ctx.client else None,
-            self._masked(ctx.key) if ctx and ctx.key else None, rid,
-            round((time.perf_counter() - started) * 1000, 3))
         return response
 
     async def _run(self, ctx: Ctx, path_values: dict[str, str]) -> Reply:

@@ -113,8 +113,12 @@ class MockHandle:
         """The request journal; filters: client, status, method, operation, path, limit."""
         return self._control("GET", "/journal", params=filters or None)["entries"]
 
-    # Client grading (`mockserver.grading`) attaches here as `grade()`: it reads this
-    # handle's journal and delivery log, so it works in-process and against a live server.
+    def grade(self, client: str = "acme"):
+        """Grade ``client``'s behaviour so far against the docs' rules (docs/client-grading.md):
+        a `GradeReport`; ``zh.grade().assert_clean()`` fails the test listing every error-level
+        finding with its evidence (``fail_on="warning"`` to be stricter)."""
+        from .grading import grade
+        return grade(self.app.state.platform, client)
 
     def _control(self, method: str, path: str, *, expect: int = 200, **kw) -> dict:
         token = self.app.state.platform.settings.control_token

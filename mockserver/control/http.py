@@ -15,6 +15,16 @@ from ..json_writer import api_json
 from ..scenarios import ScenarioError
 
 TOKEN_HEADER = "x-mock-control-token"
+# The mock's own pages (the console, the candidate page): never cached, no referrer, scripts
+# and styles from the page's own origin only.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+                               "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'none'",
+}
 
 
 class ControlError(Exception):

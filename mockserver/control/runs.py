@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from starlette.routing import Route
 
 from ..clock import iso, parse_iso
-from ..platform.credits import SETTLEMENT, TXN
+from ..platform.credits import SETTLEMENT, TXN, shown_transaction
 from .http import guard, json_response, not_found
 
 SPEECH, CVDM, CVDS = "speech", "cvdeepmatch", "cvdeepsearch"
@@ -79,7 +79,8 @@ def _credits(txns: list[dict], settlement: dict | None) -> dict:
             view["charged"] += -txn["amount"]
         elif txn["type"] == "release":
             view["released"] += txn["amount"]
-        view["transactions"].append({k: txn[k] for k in ("id", "type", "amount", "balanceAfter", "createdAt")})
+        shown = shown_transaction(txn)
+        view["transactions"].append({k: shown[k] for k in ("id", "type", "amount", "balanceAfter", "createdAt")})
     if settlement is not None:
         view["pendingSettlement"] = {"action": settlement["action"], "at": iso(settlement["at"])}
     return view

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from ..platform.credits import TXN
+from ..platform.credits import TXN, shown_transaction
 from .http import guard, json_response, not_found
 
 DEFAULT_LIMIT = 50
@@ -37,7 +37,7 @@ def ledger_page(platform, client_id: str, query) -> dict:
     more = len(txns) > limit
     account.pop("recentTransactions", None)
     return {"client": client_id, "account": account,
-            "transactions": [{k: t.get(k) for k in TXN_FIELDS} for t in page],
+            "transactions": [{k: shown_transaction(t)[k] for k in TXN_FIELDS} for t in page],
             "nextCursor": str(position + limit) if more else None}
 
 

@@ -53,7 +53,7 @@ def _usual_description(kind: str, module: str | None) -> str:
             "adjustment": "Balance set through the control API"}.get(kind, "")
 
 
-def _shown(txn: dict) -> dict:
+def shown_transaction(txn: dict) -> dict:
     """A stored transaction as `recentTransactions` lists it."""
     return {"id": txn["id"], "type": txn["type"], "amount": txn["amount"], "balanceAfter": txn["balanceAfter"],
             "module": txn["module"], "runId": txn["runId"],
@@ -260,5 +260,5 @@ class Ledger:
             "currency": "credits",
             "usage": {"totalCharged": sum(doc["usage"].values()),
                       "byModule": {m: doc["usage"].get(m, 0) for m in MODULES}},
-            "recentTransactions": [_shown(t) for t in txns],
+            "recentTransactions": [shown_transaction(t) for t in txns],
         }

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mockserver.control.http import error_response, json_response
+from mockserver.control.http import PAGE_HEADERS, error_response, json_response
 from mockserver.modules.interview import lifecycle as lc
 from mockserver.modules.interview.candidate import REFUSAL_STATUS, candidate_view
 from mockserver.modules.interview.plan import PlanError
@@ -35,14 +35,7 @@ _ASSETS = {
     "candidate.js": "text/javascript; charset=utf-8",
     "candidate.css": "text/css; charset=utf-8",
 }
-_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
-                               "form-action 'none'; frame-ancestors 'none'",
-}
+_PAGE_HEADERS = PAGE_HEADERS
 
 
 def book_of(platform) -> SessionBook:
