@@ -189,10 +189,15 @@ class MemoryStore:
             self._write(kind, key, dict(doc), owner)
             return self._codec.decode(self._docs[kind][key])
 
-    def get(self, kind: str, key: str) -> dict | None:
+    def get(self, kind: str, key: str, *, owner: str | None = None) -> dict | None:
+        """The document, or None; with ``owner``, None also when another tenant owns it —
+        tenant isolation as one rule, here, rather than an ``_owner`` check per handler."""
         blob = self._docs.get(kind, {}).get(key)
+        if blob is None:
+            return None
         # Blobs are immutable and replaced on write: decoding outside the lock is safe.
-        return None if blob is None else self._codec.decode(blob)
+        doc = self._codec.decode(blob)
+        return None if owner is not None and doc.get("_owner") != owner else doc
 
     def delete(self, kind: str, key: str) -> None:
         with self._lock:

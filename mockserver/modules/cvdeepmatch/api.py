@@ -102,8 +102,8 @@ def _claim(platform: Platform, scope: str, key: str, run_id: str, ctx: Ctx) -> d
         claim = platform.store.claim_idempotency(scope, key, run_id, ctx.now, IDEMPOTENCY_TTL_SECONDS)
         if claim.fresh:
             return None
-        original = platform.store.get(RUN_KIND, claim.value)
-        if original is not None and original.get("_owner") == ctx.client_id:
+        original = platform.store.get(RUN_KIND, claim.value, owner=ctx.client_id)
+        if original is not None:
             return original
         platform.store.release_idempotency(scope, key, claim.value)
     raise RuntimeError(f"idempotency key {key!r} could not be claimed")
@@ -151,8 +151,8 @@ def _start_run(ctx: Ctx, run_id: str, submission: Submission, choice: MatchChoic
 async def get_match(ctx: Ctx) -> Reply:
     """GET /api/v1/cvdeepmatch/{id}: throttled while processing, free once terminal."""
     platform = ctx.platform
-    run = platform.store.get(RUN_KIND, str(ctx.input.path["id"]).lower())
-    if run is None or run.get("_owner") != ctx.client_id:
+    run = platform.store.get(RUN_KIND, str(ctx.input.path["id"]).lower(), owner=ctx.client_id)
+    if run is None:
         raise ApiError(404, "REQUEST_NOT_FOUND")
     headers: dict[str, str] = {}
     if not is_terminal(status_at(run, ctx.now)):

@@ -17,7 +17,7 @@ from mockserver.modules.interview import lifecycle as lc
 from mockserver.media.speech_synth import wav_size
 from mockserver.modules.interview.media import build_transcript, transcript_body, wav_stream
 from mockserver.modules.interview.personas import (
-    create_persona, find_persona, persona_row, persona_view, personas_newest_first,
+    PERSONA_KIND, create_persona, find_persona, persona_row, persona_view, personas_newest_first,
 )
 from mockserver.modules.interview.plan import PlanError, check_plan_spec
 from mockserver.modules.interview.tokens import check_candidate_base_url
@@ -37,12 +37,12 @@ VALIDATION_CODE = "INVALID_INPUT"
 # -- personas -----------------------------------------------------------------------------
 def _persona_for(ctx: Ctx, persona_id: str) -> dict:
     """The caller's persona: 404 when nobody has it, 403 FORBIDDEN when another client does (A10)."""
-    doc = find_persona(ctx.platform.store, persona_id)
-    if doc is None:
+    doc = ctx.platform.store.get(PERSONA_KIND, persona_id, owner=ctx.client_id)
+    if doc is not None:
+        return doc
+    if find_persona(ctx.platform.store, persona_id) is None:
         raise ApiError(404, "NOT_FOUND", "No persona with this id.")
-    if doc.get("_owner") != ctx.client_id:
-        raise ApiError(403, "FORBIDDEN")
-    return doc
+    raise ApiError(403, "FORBIDDEN")
 
 
 async def create_interview_persona(ctx: Ctx) -> Reply:

@@ -154,8 +154,7 @@ class SessionBook:
     # -- reading -------------------------------------------------------------------------
     def get(self, client_id: str, session_id: str, now: float) -> lc.Session | None:
         """The client's session, caught up to ``now`` (None: unknown or another client's)."""
-        doc = self.store.get(SESSION_KIND, session_id)
-        if doc is None or doc.get("_owner") != client_id:
+        if self.store.get(SESSION_KIND, session_id, owner=client_id) is None:
             return None
         with self.lock:
             return self._catch_up(client_id, now).sessions.get(session_id)

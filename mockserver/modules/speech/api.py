@@ -114,8 +114,8 @@ async def submit_speech_analysis(ctx: Ctx) -> Reply:
 async def get_speech_analysis(ctx: Ctx) -> Reply:
     """GET /api/v1/speech/analyze/{id} → 200 in every status; 404 for unknown or foreign ids."""
     platform = ctx.platform
-    run = platform.store.get(RUN_KIND, str(ctx.input.path["id"]))
-    if run is None or run.get("_owner") != ctx.client_id:
+    run = platform.store.get(RUN_KIND, str(ctx.input.path["id"]), owner=ctx.client_id)
+    if run is None:
         raise ApiError(404, "REQUEST_NOT_FOUND")
     status = run_status(run, ctx.now)
     if is_terminal(status):
