@@ -32,7 +32,7 @@ from mockserver.modules.cvdeepmatch.outcomes import (
 )
 from mockserver.modules.cvdeepmatch.results import match_cv, score_cv
 from mockserver.modules.cvdeepmatch.runs import (
-    API_RUN_KIND, MATCH_COST_CREDITS, RUN_KIND, Submission, api_run_doc, is_terminal, list_row, new_run,
+    MATCH_COST_CREDITS, RUN_KIND, Submission, run_summary, is_terminal, list_row, new_run,
     poll_body, replay_body, status_at, submit_body, webhook_payload,
 )
 from mockserver.modules.cvdeepmatch.submission import read_submission
@@ -40,6 +40,7 @@ from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Platform, Reply
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter
 from mockserver.platform.request_input import BodyLimit
+from mockserver.platform.run_summary import store_summary
 from mockserver.platform.throttle import POLL_MIN_INTERVAL_SECONDS, check_poll
 from mockserver.platform.webhook_urls import admit_webhook_url
 from mockserver.scenarios import ScenarioError
@@ -136,7 +137,7 @@ def _start_run(ctx: Ctx, run_id: str, submission: Submission, choice: MatchChoic
     run = new_run(run_id, submission, project=ctx.key.project if ctx.key else None, now=ctx.now, plan=plan,
                   cv2jd_result=natural.cv2jd_result, cv_parser_result=natural.cv_parser_result)
     platform.store.put(RUN_KIND, run_id, run, owner=ctx.client_id)
-    platform.store.put(API_RUN_KIND, run_id, api_run_doc(run), owner=ctx.client_id)
+    store_summary(platform.store, run_summary(run), ctx.client_id)
     platform.ledger.schedule(ctx.client_id, run_id, run["finish_epoch"],
                              "charge" if plan.outcome == FINISHED else "release", MODULE)
     if submission.webhook_url is not None and plan.outcome == FINISHED:

@@ -10,7 +10,7 @@ Views of one run:
 - `poll_body`: `GET /api/v1/cvdeepmatch/{id}` (CVDM-4, META-2, META-4);
 - `list_row`: one compact row of `GET /api/v1/cvdeepmatch/requests` (CVDM-5, LIST-4);
 - `webhook_payload`: the completion callback, PII stripped (HOOK-6);
-- `api_run_doc`: the cross-module summary `GET /api/v1/speech/runs?serviceType=cv_deepmatch`
+- `run_summary`: the cross-module summary `GET /api/v1/speech/runs?serviceType=cv_deepmatch`
   lists (shape in docs/api-runs.md).
 """
 
@@ -22,9 +22,9 @@ from typing import Any
 
 from mockserver.clock import iso
 from mockserver.modules.cvdeepmatch.outcomes import FAILED, FINISHED, RunPlan
+from mockserver.platform.run_summary import API_RUN_KIND, RunSummary  # noqa: F401 (API_RUN_KIND: module surface)
 
 RUN_KIND = "cvdm_run"
-API_RUN_KIND = "api_run"
 SERVICE_TYPE = "cv_deepmatch"
 PROCESSING = "processing"
 TERMINAL_STATUSES = (FINISHED, FAILED)
@@ -141,17 +141,8 @@ def webhook_payload(run: dict, client_id: str) -> dict:
     }
 
 
-def api_run_doc(run: dict) -> dict:
-    """The cross-module run summary (docs/api-runs.md): status derived from `finish_at`."""
-    return {
-        "id": run["id"],
-        "serviceType": SERVICE_TYPE,
-        "externalId": None,
-        "project": run["project"],
-        "metadata": run["metadata"],
-        "tags": run["tags"],
-        "createdAt": iso(run["created_epoch"]),
-        "created_at": run["created_epoch"],
-        "finish_at": run["finish_epoch"],
-        "outcome": run["outcome"],
-    }
+def run_summary(run: dict) -> RunSummary:
+    """The cross-module run summary (docs/api-runs.md); createdAt is derived when listed."""
+    return RunSummary(id=run["id"], service_type=SERVICE_TYPE, project=run["project"], metadata=run["metadata"],
+                      tags=run["tags"], created_at=run["created_epoch"], finish_at=run["finish_epoch"],
+                      outcome=run["outcome"])

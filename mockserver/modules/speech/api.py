@@ -25,17 +25,17 @@ from mockserver.errors import ApiError
 from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Reply
 from mockserver.platform.request_input import BodyLimit
+from mockserver.platform.run_summary import store_summary
 from mockserver.platform.throttle import check_poll
 from mockserver.scenarios import ScenarioError
 from mockserver.modules.speech.listing import list_page
 from mockserver.modules.speech.outcomes import DEFAULT_PROCESSING_SECONDS, FAILED, OutcomeRuleError, plan_run
 from mockserver.modules.speech.runs import (
-    API_RUN_KIND,
     POOL_KIND,
     QUEUED,
     RUN_KIND,
     add_to_pool,
-    api_run_doc,
+    run_summary,
     is_terminal,
     new_run,
     poll_body,
@@ -100,7 +100,7 @@ async def submit_speech_analysis(ctx: Ctx) -> Reply:
                   audio=audio, language=language, cut=cut, correlation=correlation,
                   project=ctx.key.project, cost=cost, capacity=capacity)
     platform.store.put(RUN_KIND, run_id, run, owner=ctx.client_id)
-    summary = platform.store.put(API_RUN_KIND, run_id, api_run_doc(run), owner=ctx.client_id)
+    summary = store_summary(platform.store, run_summary(run), ctx.client_id)
     pool = platform.store.update(
         POOL_KIND, ctx.client_id,
         lambda current: add_to_pool(current, run_id, summary["_seq"], start_at, finish_at, ctx.now),

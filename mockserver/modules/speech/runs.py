@@ -27,12 +27,11 @@ from mockserver.modules.speech.outcomes import FAILED, RunPlan
 from mockserver.modules.speech.results import build_speech_result, speech_failure
 from mockserver.modules.speech.submission import AudioFacts, Correlation, CutWindow
 from mockserver.platform.frozen_json import freeze
+from mockserver.platform.run_summary import API_RUN_KIND, PROCESSING, QUEUED, RunSummary, timeline_status  # noqa: F401
 
 RUN_KIND = "speech_run"
-API_RUN_KIND = "api_run"
 POOL_KIND = "speech_pool"
 SERVICE_TYPE = "speech"
-QUEUED, PROCESSING = "queued", "processing"
 TERMINAL_STATUSES = ("success", "partial", "failed")
 
 QUEUED_POLL_SECONDS = 20.0
@@ -46,12 +45,9 @@ def slot_pool(client_id: str) -> str:
 
 
 def run_status(run: dict, now: float) -> str:
-    """The status of a `speech_run` or `api_run` document at virtual time `now`."""
-    if now < run.get("start_at", run["created_at"]):
-        return QUEUED
-    if now < run["finish_at"]:
-        return PROCESSING
-    return run["outcome"]
+    """The status of a `speech_run` or `api_run` document at virtual time `now` (the one
+    timeline rule, `platform.run_summary.timeline_status`)."""
+    return timeline_status(run, now)
 
 
 def is_terminal(status: str) -> bool:
@@ -96,22 +92,13 @@ def new_run(*, run_id: str, created_at: float, start_at: float, finish_at: float
     }
 
 
-def api_run_doc(run: dict) -> dict:
-    """The cross-module summary of a Speech run (docs/api-runs.md)."""
-    return {
-        "id": run["id"],
-        "serviceType": SERVICE_TYPE,
-        "externalId": run["external_id"],
-        "project": run["project"],
-        "metadata": run["metadata"],
-        "tags": run["tags"],
-        "created_at": run["created_at"],  # createdAt is derived when listed
-        "start_at": run["start_at"],
-        "finish_at": run["finish_at"],
-        "outcome": run["outcome"],
-        "language": run["language"],
-        "durationSeconds": run["audio"]["duration_seconds"],
-    }
+def run_summary(run: dict) -> RunSummary:
+    """The cross-module summary of a Speech run (docs/api-runs.md); createdAt is derived when listed."""
+    return RunSummary(id=run["id"], service_type=SERVICE_TYPE, external_id=run["external_id"],
+                      project=run["project"], metadata=run["metadata"], tags=run["tags"],
+                      created_at=run["created_at"], start_at=run["start_at"], finish_at=run["finish_at"],
+                      outcome=run["outcome"],
+                      row_extra={"language": run["language"], "durationSeconds": run["audio"]["duration_seconds"]})
 
 
 # --------------------------------------------------------------------------- the client's pool
