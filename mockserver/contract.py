@@ -129,11 +129,6 @@ class LazyValidator:
         self.compiled.validate(instance)
 
 
-def compile_schema(schema: Any, components: dict) -> jsonschema_rs.Validator:
-    """A compiled 2020-12 validator for ``schema`` (refs resolve against ``components``)."""
-    return SchemaCompiler(components).compile(schema)
-
-
 def _walk(node: Any, pointer: str = ""):
     yield pointer, node
     if isinstance(node, dict):
@@ -307,10 +302,6 @@ class Contract:
                 raise ContractError(f"{op_id} {where}: {err}") from None
             count += 1
         return count
-
-    @cached_property
-    def json_text(self) -> str:
-        return json.dumps(self.spec, ensure_ascii=False)
 
     # -- building ------------------------------------------------------------------------
     def _build(self) -> None:

@@ -53,12 +53,6 @@ class Journal:
         self._make_room()
         self._rows.append(_pack(entry))
 
-    def record_request(self, time: str, method: str, path: str, status: int, operation: str | None,
-                       client: str | None, key: str | None, request_id: str, duration_ms: float) -> None:
-        """``record`` of the usual line (the fields of ``FIELDS``, in order), without a dict."""
-        self._make_room()
-        self._rows.append((time, method, path, status, operation, client, key, request_id, duration_ms, False))
-
     def __len__(self) -> int:
         return len(self._rows)
 
