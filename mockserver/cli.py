@@ -83,6 +83,9 @@ def _serve_parser(sub) -> None:
          default="none")
     _opt(p, "candidate_base_url", "--candidate-base-url", metavar="URL",
          help="base of the candidate interview links the Interview module hands out")
+    _opt(p, "journal_size", "--journal-size", type=int, metavar="N",
+         help="requests the journal keeps (the newest; each costs about 1.5 KB with its masked "
+              "headers and body excerpts; client grading says how many it could not see)")
     _opt(p, "webhook_timeout", "--webhook-timeout", type=float, metavar="SECONDS",
          help="how long one webhook delivery attempt may take")
     _opt(p, "log_level", "--log-level", choices=LOG_LEVELS,
@@ -104,7 +107,7 @@ def _port_arg(text: str) -> int:
 
 SERVE_SETTINGS = ("host", "port", "scenarios", "clock", "time_scale", "clock_start", "state", "control",
                   "control_token", "log_level", "strict", "allow_local_webhooks", "preview",
-                  "candidate_base_url", "webhook_timeout", "include_default_scenarios", "seed")
+                  "candidate_base_url", "webhook_timeout", "journal_size", "include_default_scenarios", "seed")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

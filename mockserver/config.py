@@ -54,6 +54,7 @@ class Settings:
     preview: list[str] = field(default_factory=list)
     candidate_base_url: str = "https://interview.zenhire.ai"
     webhook_timeout: float = 10.0
+    journal_size: int = 20000
     include_default_scenarios: bool = True
     seed: int | None = None
     # Where each value came from (setting name → "--port" or "ZENHIRE_MOCK_PORT"), for messages.
@@ -95,6 +96,8 @@ class Settings:
             raise self._bad("time_scale", "must be a positive number")
         if not self.webhook_timeout > 0:
             raise self._bad("webhook_timeout", "must be a positive number of seconds")
+        if isinstance(self.journal_size, bool) or not isinstance(self.journal_size, int) or self.journal_size < 1:
+            raise self._bad("journal_size", "must be a whole number of requests, at least 1")
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise self._bad("port", "must be a TCP port number from 1 to 65535 (0: any free port)")
         if self.log_level not in LOG_LEVELS:
@@ -130,7 +133,7 @@ def _convert(name: str, raw: str):
             return int(raw.strip())
         except ValueError:
             raise ConfigError(f"{var}={raw!r}: must be a whole number (a TCP port from 1 to 65535)") from None
-    if name == "seed":
+    if name in ("seed", "journal_size"):
         try:
             return int(raw.strip())
         except ValueError:
