@@ -17,12 +17,12 @@ from typing import Any
 
 from starlette.routing import Route
 
-from ..platform.journal_fields import header_lines
+from ..platform.journal_fields import render_detail
 from .http import guard, json_response, not_found
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-DETAIL_FIELDS = ("requestHeaders", "requestBody", "responseHeaders", "responseBody")
+DETAIL_FIELDS = ("_detail",)  # the raw material of the request view, masked when read
 _EVERYTHING = 10 ** 9
 
 
@@ -82,11 +82,7 @@ def journal_entry(journal, request_id: str) -> dict | None:
     """The full entry of one request (headers and body excerpts included), or None."""
     for entry in journal.query(limit=_EVERYTHING):
         if entry.get("requestId") == request_id:
-            full = dict(entry)
-            for name in ("requestHeaders", "responseHeaders"):
-                if isinstance(full.get(name), str):
-                    full[name] = header_lines(full[name])
-            return full
+            return render_detail(entry)
     return None
 
 

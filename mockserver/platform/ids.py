@@ -14,6 +14,7 @@ Only `getrandbits` is used: its output for a seed is stable across Python releas
 from __future__ import annotations
 
 import base64
+import os
 import random
 import threading
 import uuid
@@ -30,6 +31,8 @@ class Ids:
             return self._source.getrandbits(n)
 
     def hex(self, nbytes: int) -> str:
+        if self.seed is None:  # the operating system's source needs no lock (every request draws)
+            return os.urandom(nbytes).hex()
         return self.bits(nbytes * 8).to_bytes(nbytes, "big").hex()
 
     def request_id(self, now: float) -> str:

@@ -1,7 +1,9 @@
-"""The request journal: one line per HTTP request (method, path, status, client, time),
-filterable through the control API. Bodies, query strings and keys are never recorded, so
-secrets such as candidate tokens cannot leak into it (INTV-3). Entries pushed out by the cap
-are counted per client (`dropped`), so a report built on the journal can say what it missed.
+"""The request journal: one line per HTTP request (method, path, status, client, time, and the
+fields client grading and the console read), filterable through the control API. A line may
+carry, under ``_detail``, the raw material of the console's request view; it is masked when
+read (`platform.journal_fields.render_detail`), so no key, candidate token or webhook secret
+is ever readable from the journal (INTV-3). Entries pushed out by the cap are counted per
+client (`dropped`), so a report built on the journal can say what it missed.
 
 Footprint: the journal holds up to ``capacity`` lines, so it is the one store that grows
 with traffic until it is full. A line is kept as a tuple of its values in a fixed field
@@ -23,7 +25,7 @@ def _pack(entry: dict[str, Any]) -> tuple | dict:
     if entry.keys() <= _FIELD_SET:
         names = tuple(entry)
         return tuple(entry.get(name) for name in FIELDS) + (names != FIELDS and names,)
-    return dict(entry)
+    return entry  # the caller's fresh dict, kept as is
 
 
 def _unpack(row: tuple | dict) -> dict[str, Any]:

@@ -25,10 +25,16 @@ _RUN_PATH_PARAMS = ("id", "sessionId")
 
 
 def mask_text(text: str) -> str:
-    """``text`` with candidate tokens, ``whsec_`` secrets and token-named JSON fields masked."""
-    text = _CANDIDATE_TOKEN.sub("#t=" + MASK, text)
-    text = _WEBHOOK_SECRET.sub("whsec_" + MASK, text)
-    return _TOKEN_FIELD.sub(r'\1"' + MASK + '"', text)
+    """``text`` with candidate tokens, ``whsec_`` secrets and token-named JSON fields masked.
+    (Each pattern runs only where its fixed part occurs: most texts hold none, and this runs
+    on every request.)"""
+    if "#t=" in text:
+        text = _CANDIDATE_TOKEN.sub("#t=" + MASK, text)
+    if "whsec_" in text:
+        text = _WEBHOOK_SECRET.sub("whsec_" + MASK, text)
+    if 'token"' in text or 'secret"' in text or 'api_key"' in text:  # every name _TOKEN_FIELD matches
+        text = _TOKEN_FIELD.sub(r'\1"' + MASK + '"', text)
+    return text
 
 
 def excerpt(raw: bytes | str | None) -> str | None:
@@ -44,10 +50,10 @@ def excerpt(raw: bytes | str | None) -> str | None:
 
 
 def masked_headers(headers) -> str:
-    """Request headers, one ``name: value`` per line (compact to keep), with every credential
+    """Request headers (name/value pairs), one ``name: value`` per line, with every credential
     cut to its first characters and a mask; `header_lines` reads them back."""
     lines = []
-    for name, value in headers.items():
+    for name, value in headers:
         lower = name.lower()
         if lower == "referer":
             value = value.split("?", 1)[0].split("#", 1)[0]  # a query or fragment may carry a secret
@@ -77,13 +83,14 @@ def request_excerpt(ctx) -> str | None:
     return None
 
 
-def response_excerpt(response) -> str | None:
-    """The rendered response body (a streamed body — audio, large results — is not kept)."""
+def response_head(response, media_type: str | None) -> tuple[bytes, int] | None:
+    """The first bytes of a rendered text/JSON response body and its length (a streamed
+    body — audio, large results — is not kept); masked and decoded only when read."""
     body = getattr(response, "body", None)
-    media = (response.headers.get("content-type") or "") if hasattr(response, "headers") else ""
+    media = media_type or ""
     if not body or not ("json" in media or media.startswith("text/")):
         return None
-    return excerpt(body)
+    return body[:EXCERPT_BYTES], len(body)
 
 
 def run_id_of(op, path_values: dict | None, reply) -> str | None:
@@ -99,11 +106,34 @@ def run_id_of(op, path_values: dict | None, reply) -> str | None:
 
 
 def detail_fields(request, ctx, op, path_values, reply, response) -> dict[str, Any]:
-    """The fields this module adds to a journal entry."""
+    """The fields this module adds to a journal entry: the run, and under ``_detail`` the raw
+    material of the console's request view — kept as is (the header list the server already
+    made, the reply's headers, the head of the rendered body) and masked only when read
+    (`render_detail`), so a request pays for none of it. Nothing under ``_detail`` leaves the
+    journal unmasked: readers go through `render_detail`, and lists leave it out."""
     return {
         "runId": run_id_of(op, path_values, reply),
-        "requestHeaders": masked_headers(request.headers),
-        "requestBody": request_excerpt(ctx),
-        "responseHeaders": "\n".join(f"{k.lower()}: {mask_text(v)}" for k, v in reply.headers.items()),
-        "responseBody": response_excerpt(response),
+        "_detail": (request.scope["headers"], request_excerpt(ctx), reply.headers,
+                    response_head(response, reply.media_type)),
     }
+
+
+def render_detail(entry: dict) -> dict[str, Any]:
+    """An entry with its ``_detail`` turned into masked ``requestHeaders`` / ``requestBody`` /
+    ``responseHeaders`` / ``responseBody``."""
+    out = {k: v for k, v in entry.items() if k != "_detail"}
+    detail = entry.get("_detail")
+    if detail is None:
+        return out
+    raw_headers, request_body, reply_headers, head = detail
+    pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
+    out["requestHeaders"] = header_lines(masked_headers(pairs))
+    out["requestBody"] = request_body
+    out["responseHeaders"] = {k.lower(): mask_text(v) for k, v in reply_headers.items()}
+    if head is None:
+        out["responseBody"] = None
+    else:
+        cut, total = head
+        text = cut.decode("utf-8", errors="replace")
+        out["responseBody"] = mask_text(text + (f"... ({total} bytes in all)" if total > len(cut) else ""))
+    return out
