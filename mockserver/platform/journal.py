@@ -5,10 +5,8 @@ read (`platform.journal_fields.render_detail`), so no key, candidate token or we
 is ever readable from the journal (INTV-3). Entries pushed out by the cap are counted per
 client (`dropped`), so a report built on the journal can say what it missed.
 
-Footprint: the journal holds up to ``capacity`` lines, so it is the one store that grows
-with traffic until it is full. A line is kept as a tuple of its values in a fixed field
-order (≈ 3x smaller than a dict of the same line) and turned back into a dict when read;
-a line with fields outside that order is kept as the dict it came as.
+Footprint: the journal holds up to ``capacity`` lines (`serve --journal-size`), so it is the
+one store that grows with traffic until it is full; lines are packed as tuples (`FIELDS`).
 """
 
 from __future__ import annotations
@@ -16,25 +14,31 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Iterator
 
-FIELDS = ("time", "method", "path", "status", "operation", "client", "key", "requestId", "durationMs")
+# Every field a line may carry (the request line, client grading's facts, the console's run
+# and detail), in a fixed order: a line is kept as a tuple of these values (≈ 4x smaller than
+# a dict of the same line) plus the names it had, in its own order (one shared tuple per
+# distinct set of names). A line with a field outside this list is kept as the dict it came as.
+FIELDS = ("time", "method", "path", "status", "operation", "client", "key", "requestId", "durationMs",
+          "epoch", "fp", "keyId", "idem", "run", "code", "retryAfter", "pollInterval", "runStatus", "replay",
+          "seq", "module", "runId", "_detail")
 _FIELD_SET = frozenset(FIELDS)
-_CLIENT = FIELDS.index("client")
+_INDEX = {name: i for i, name in enumerate(FIELDS)}
+_CLIENT = _INDEX["client"]
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}  # each distinct name tuple, kept once
 
 
 def _pack(entry: dict[str, Any]) -> tuple | dict:
     if entry.keys() <= _FIELD_SET:
         names = tuple(entry)
-        return tuple(entry.get(name) for name in FIELDS) + (names != FIELDS and names,)
+        names = _NAMES.setdefault(names, names)
+        return tuple(entry.get(name) for name in FIELDS) + (names,)
     return entry  # the caller's fresh dict, kept as is
 
 
 def _unpack(row: tuple | dict) -> dict[str, Any]:
     if isinstance(row, dict):
         return dict(row)
-    present = row[-1]
-    if present:  # not the usual fields in the usual order: give back exactly what was given
-        return {name: row[FIELDS.index(name)] for name in present}
-    return dict(zip(FIELDS, row))
+    return {name: row[_INDEX[name]] for name in row[-1]}
 
 
 def _client_of(row: tuple | dict) -> Any:

@@ -113,7 +113,8 @@ def detail_fields(request, ctx, op, path_values, reply, response) -> dict[str, A
     journal unmasked: readers go through `render_detail`, and lists leave it out."""
     return {
         "runId": run_id_of(op, path_values, reply),
-        "_detail": (request.scope["headers"], request_excerpt(ctx), reply.headers,
+        "_detail": (b"\n".join(name + b"\x00" + value for name, value in request.scope["headers"]),
+                    request_excerpt(ctx), tuple(reply.headers.items()) or None,
                     response_head(response, reply.media_type)),
     }
 
@@ -126,10 +127,10 @@ def render_detail(entry: dict) -> dict[str, Any]:
     if detail is None:
         return out
     raw_headers, request_body, reply_headers, head = detail
-    pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
+    pairs = [line.decode("latin-1").split("\x00", 1) for line in raw_headers.split(b"\n") if b"\x00" in line]
     out["requestHeaders"] = header_lines(masked_headers(pairs))
     out["requestBody"] = request_body
-    out["responseHeaders"] = {k.lower(): mask_text(v) for k, v in reply_headers.items()}
+    out["responseHeaders"] = {k.lower(): mask_text(v) for k, v in reply_headers or ()}
     if head is None:
         out["responseBody"] = None
     else:
