@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from conftest import FULL, NO_PERMS, SLOW_SUBMIT, Api, make_app
 from mockserver.media.pdf import MAX_CV_BYTES
-from mockserver.modules.cvdeepmatch.config import DOCS_MINIMAL_CONFIG, RULES, require_valid_config
+from mockserver.modules.cvdeepmatch.config import DOCS_MINIMAL_CONFIG, RULES
 from test_cvdm_config import (
-    FULL_EDUCATION, MUTATIONS, RULE_CASES, _set, assert_refused_at, minimal, valid_configs,
+    FULL_EDUCATION, require_valid_config, MUTATIONS, RULE_CASES, _set, assert_refused_at, minimal, valid_configs,
 )
 from tests.support.pdf_fixtures import DOCX_MIME, make_blank_pdf, make_cv_pdf, make_docx_like_zip, make_fake_pdf
 

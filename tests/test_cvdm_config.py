@@ -17,13 +17,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.errors import ApiError
+from mockserver.errors import ApiError, validation_error
 from mockserver.modules.cvdeepmatch import config as cc
 from mockserver.modules.cvdeepmatch.config import (
     AUTO_FILL_DEFAULTS, DOCS_MINIMAL_CONFIG, EDUCATION_FULL_BLOCK_FIELDS, LIST_LIMITS, REQUIRED_FIELDS,
-    RULES, RULES_BY_KEY, education_enabled, parse_config_text, require_valid_config,
+    RULES, RULES_BY_KEY, education_enabled, parse_config_text,
     validate_config_text, validate_position_config,
 )
+
+def require_valid_config(text: str) -> dict:
+    """The filled config, or the 400 INVALID_INPUT the submit handler answers (every violation
+    in details.fields)."""
+    filled, fields = validate_config_text(text)
+    if filled is None:
+        raise validation_error("INVALID_INPUT", fields, message="The position config failed validation.")
+    return filled
+
 
 WE = "requirements.workExperience"
 SC = "requirements.skills.skills_config"

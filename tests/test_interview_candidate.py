@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import CAP2, FULL
-from mockserver.modules.interview.tokens import token_from_link
+from tests.support.candidate_links import token_from_link
 from test_interview_support import (
     SESSIONS, act, act_ok, get_session, make_persona, make_session, token_of,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FULL, Api
-from mockserver.modules.interview.tokens import token_from_link
+from tests.support.candidate_links import token_from_link
 
 PERSONAS = "/api/v1/interview/personas"
 SESSIONS = "/api/v1/interview/sessions"

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import Api, make_app
-from mockserver.modules.interview.tokens import token_from_link
+from tests.support.candidate_links import token_from_link
 from test_interview_support import get_session, make_persona, make_session
 
 LOCAL_BASE = "http://127.0.0.1:8080/candidate"

@@ -31,7 +31,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.errors import validation_error
 
 CONFIG_FIELD = "config"
 MAX_CONFIG_CHARS = 65_536
@@ -292,14 +291,6 @@ def validate_config_text(text: str) -> tuple[dict | None, Fields]:
     if parsed is None:
         return None, fields
     return validate_position_config(parsed)
-
-
-def require_valid_config(text: str) -> dict:
-    """The filled config, or raise 400 INVALID_INPUT with every violation in details.fields."""
-    filled, fields = validate_config_text(text)
-    if filled is None:
-        raise validation_error("INVALID_INPUT", fields, message="The position config failed validation.")
-    return filled
 
 
 def education_enabled(config: dict) -> bool:

@@ -180,10 +180,6 @@ def is_live(session: Session, now: float) -> bool:
     return effective_status(session, now) == STATUS_IN_PROGRESS
 
 
-def count_live(sessions: Iterable[Session], now: float) -> int:
-    return sum(1 for session in sessions if is_live(session, now))
-
-
 # -- candidate-side transitions -----------------------------------------------------------
 def verify_token(session: Session, token: str) -> Session:
     """Refuse a token that is not this session's (only its hash is compared)."""
@@ -296,11 +292,6 @@ def drop(session: Session, now: float, *, keep_recording: bool = False) -> Sessi
 
 
 # -- console action -----------------------------------------------------------------------
-def can_reinvite(session: Session, now: float) -> bool:
-    current = settle(session, now)
-    return current.status in TERMINAL_STATUSES and not current.has_result
-
-
 def reinvite(session: Session, now: float, token_hash: str, *, plan: Any = None) -> Session:
     """Re-invite after an end without a result (INTV-9): back to ``initiated`` with a fresh
     token (its hash given here), a new expiry, the failure cleared; persona, candidate_ref,
@@ -422,14 +413,3 @@ def webhook_event(session: Session, now: float) -> dict[str, Any]:
     body["id"] = current.id
     body["status"] = current.status
     return body
-
-
-def terminal_at(session: Session) -> float | None:
-    """When the session turns terminal by time alone if nothing else happens (for the webhook
-    scheduler): the link expiry while ``initiated``, the budget end while live. ``settle`` at
-    that instant already reports the terminal state."""
-    if session.status == STATUS_INITIATED:
-        return session.expires_at
-    if session.status == STATUS_IN_PROGRESS:
-        return session.deadline_at
-    return None

@@ -66,15 +66,3 @@ def check_candidate_base_url(base_url: str | None) -> str:
 def candidate_link(base_url: str | None, token: str) -> str:
     """``<base>/#t=<token>``; ``base_url`` None or empty → the documented host."""
     return f"{check_candidate_base_url(base_url)}/{FRAGMENT_PREFIX}{token}"
-
-
-def token_from_link(link: str) -> str:
-    """The token carried in a candidate link's fragment (what the candidate's browser reads)."""
-    marker = "/" + FRAGMENT_PREFIX
-    position = link.rfind(marker)
-    if position < 0:
-        raise ValueError("not a candidate link: no '#t=' fragment")
-    token = link[position + len(marker):]
-    if not token:
-        raise ValueError("not a candidate link: empty token")
-    return token
