@@ -1,16 +1,51 @@
 """The one JSON writer: compact, UTF-8, non-ASCII kept as is (JSON-1) — for API replies, the
 control API and webhook bodies alike. `api_json` also writes a top-level ``id``/``status``
-last, so the docs' greedy `sed` finds the run's own values, and splices in the kept encoding
-of frozen members (`platform.frozen_json`: a finished run's result, encoded once)."""
+last, so the docs' greedy `sed` finds the run's own values.
+
+Frozen values: a large payload shared between responses (the generated result of a finished
+Speech run, re-fetched by every poll) would cost its JSON encoding on every request. Wrapped
+by `freeze` (a `FrozenDict` or `FrozenList`), it is still an ordinary dict or list to every
+reader (schema validation, tests, `json.dumps`), and `api_json` splices its encoding,
+computed once, into the response. Whoever freezes a value promises not to change it.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .platform.frozen_json import FROZEN_TYPES
-
 encode_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class _KeptEncoding:
+    __slots__ = ()
+
+    def json(self) -> str:
+        try:
+            return self._json
+        except AttributeError:
+            self._json = encode_text(self)
+            return self._json
+
+
+class FrozenDict(_KeptEncoding, dict):
+    __slots__ = ("_json",)
+
+
+class FrozenList(_KeptEncoding, list):
+    __slots__ = ("_json",)
+
+
+FROZEN_TYPES = (FrozenDict, FrozenList)
+
+
+def freeze(value: Any) -> Any:
+    """``value`` wrapped (a dict or list), or as it is (a scalar)."""
+    if type(value) is dict:
+        return FrozenDict(value)
+    if type(value) is list:
+        return FrozenList(value)
+    return value
 
 
 def compact_json(value: Any) -> bytes:

@@ -157,24 +157,32 @@ def free_loopback_socket(host: str = "127.0.0.1") -> socket.socket:
 
 
 @contextlib.contextmanager
-def live_server(**settings: Any) -> Iterator[MockHandle]:
-    """The mock served by uvicorn on a free 127.0.0.1 port in a background thread, for code
-    that needs a URL (subprocess clients, webhook receivers). ``handle.url`` is its base URL."""
+def serving(app: Any, sock: socket.socket | None = None, *, log_level: str = "warning") -> Iterator[str]:
+    """Serve any ASGI ``app`` (the mock, or a wrapper of it) with uvicorn in a background
+    thread on ``sock`` (default: a free 127.0.0.1 port) while the block lasts; yields its base
+    URL. Bind the socket yourself when the app must know its own URL before it is built."""
     import uvicorn
-    app = create_app(settings_for_tests(**settings))
-    sock = free_loopback_socket()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    sock = sock if sock is not None else free_loopback_socket()
+    host, port = sock.getsockname()[:2]
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="zenhire-mock", daemon=True)
     thread.start()
     try:
         _wait_started(server, thread)
-        with httpx.Client(base_url=url, timeout=30) as client:
-            yield MockHandle(app, client, url)
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+@contextlib.contextmanager
+def live_server(**settings: Any) -> Iterator[MockHandle]:
+    """The mock served by uvicorn on a free 127.0.0.1 port in a background thread, for code
+    that needs a URL (subprocess clients, webhook receivers). ``handle.url`` is its base URL."""
+    app = create_app(settings_for_tests(**settings))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield MockHandle(app, client, url)
 
 
 def _wait_started(server, thread: threading.Thread) -> None:

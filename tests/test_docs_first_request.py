@@ -12,17 +12,15 @@ takes about a second of real time (the client's own escalation would sleep a rea
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
 import time
 
 import pytest
 import requests
-import uvicorn
 
 from mockserver.app import create_app
 from mockserver.config import Settings
+from mockserver.testing import serving
 from tests.conftest import FULL
 from tests.support.audio_fixtures import audio_file
 
@@ -107,23 +105,8 @@ def serve(tmp_path):
     scenario = tmp_path / "fast.yaml"
     scenario.write_text(SCENARIO)
     app = create_app(Settings(clock="scaled", time_scale=TIME_SCALE, strict=True, scenarios=[str(scenario)]))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(500):  # up to 5 s for startup
-        if server.started:
-            break
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    host, port = sock.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(app) as url:
+        yield url
 
 
 def test_the_docs_first_request_client_gets_a_success_in_seconds(serve, tmp_path, monkeypatch, capsys):

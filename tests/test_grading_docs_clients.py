@@ -8,27 +8,24 @@ callback with the docs' verifier — receiver probes switched on).
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import requests
-import uvicorn
 
 import test_docs_first_request as first_request
 from conftest import FULL, Api
 from mockserver.app import create_app
 from mockserver.config import Settings
+from mockserver.testing import serving
 from test_cvdeepmatch_submit import accepted_id, poll, submit
 from test_cvdeepmatch_webhooks import hook_app
 from test_docs_first_request import serve  # noqa: F401  (the scaled-clock uvicorn fixture)
 from test_grading_webhooks import docs_receiver, probes_on, secret_of
 from tests.support.audio_fixtures import audio_file
 
-DOCS_BUNDLE = Path("/work/shared/docs/000_dc2af59d6d78446e.txt")
+DOCS_BUNDLE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "000_dc2af59d6d78446e.txt"
 
 # The docs' bash client ("Your first request", bash tab), verbatim but for API_BASE.
 DOCS_BASH_CLIENT = r'''#!/usr/bin/env bash
@@ -93,23 +90,8 @@ def live_mock(**settings):
     settings.setdefault("clock", "manual")
     settings.setdefault("strict", True)
     app = create_app(Settings(**settings))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    host, port = sock.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(app) as url:
+        yield url
 
 
 def http_grade(base: str, client: str = "acme") -> dict:

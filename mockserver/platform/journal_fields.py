@@ -10,9 +10,10 @@ described by name and size, never by content.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from ..json_writer import encode_text
 
 EXCERPT_BYTES = 1024
 MASK = "[masked]"  # ASCII keeps the excerpts compact strings (1 byte per character)
@@ -74,12 +75,12 @@ def request_excerpt(ctx) -> str | None:
         return None
     data = ctx.input
     if data.json is not None:
-        return excerpt(json.dumps(data.json, ensure_ascii=False, separators=(",", ":")))
+        return excerpt(encode_text(data.json))
     if data.form or data.files:
         fields: dict[str, Any] = dict(data.form)
         for name, upload in data.files.items():
             fields[name] = f"<file {upload.filename or '?'}, {upload.size if upload.size is not None else '?'} bytes>"
-        return excerpt(json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
+        return excerpt(encode_text(fields))
     return None
 
 

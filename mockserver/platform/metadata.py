@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..json_writer import compact_json
+
 MAX_METADATA_BYTES = 8 * 1024
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -19,7 +21,7 @@ def metadata_problems(metadata: Any) -> list[str]:
     """Problems a schema cannot express; [] when fine."""
     if not isinstance(metadata, dict):
         return ["metadata must be a JSON object."]
-    size = len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    size = len(compact_json(metadata))
     if size > MAX_METADATA_BYTES:
         return [f"metadata is {size} bytes serialised; the limit is {MAX_METADATA_BYTES}."]
     return []

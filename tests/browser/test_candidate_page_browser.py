@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import tempfile
-import threading
-import time
 import wave
 from pathlib import Path
 
@@ -25,6 +22,7 @@ import pytest
 from conftest import FULL
 from mockserver.app import create_app
 from mockserver.config import Settings
+from mockserver.testing import free_loopback_socket, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -37,34 +35,15 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright to run the browser test")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def served_mock():
     """A real uvicorn on a free loopback port whose candidate links point at its own page."""
-    import uvicorn
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(Settings(host="127.0.0.1", port=port, clock="manual", strict=True,
+    sock = free_loopback_socket()  # bound first: the candidate links point at this server's own page
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = create_app(Settings(host="127.0.0.1", port=sock.getsockname()[1], clock="manual", strict=True,
                               candidate_base_url=f"{base}/candidate"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="mock-under-browser", daemon=True)
-    thread.start()
-    for _ in range(400):  # wait (at most ~10 s) for the socket to listen
-        if server.started:
-            break
-        time.sleep(0.025)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(app, sock) as url:
+        yield url
 
 
 def visible(section: str) -> str:

@@ -17,7 +17,6 @@ here downloads a browser.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -28,8 +27,9 @@ from conftest import FULL, SECOND
 from mockserver.app import create_app
 from mockserver.clock import iso
 from mockserver.config import Settings
+from mockserver.testing import serving
 from mockserver.webhooks import StaticResolver
-from test_candidate_page_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from test_candidate_page_browser import CHROMIUM, CHROMIUM_ARGS
 from test_cvdeepmatch_submit import submit as submit_match
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_speech_support import poll, submitted
@@ -55,33 +55,14 @@ class HttpApi(httpx.Client):
         return self.request(method, path, headers=headers, **kw)
 
 
-def serve(app, port: int):
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="mock-under-console", daemon=True)
-    thread.start()
-    for _ in range(400):  # wait (at most ~10 s) for the socket to listen
-        if server.started:
-            break
-        time.sleep(0.025)
-    assert server.started, "uvicorn did not start"
-    return server, thread
-
-
 @pytest.fixture
 def served():
     """(base URL, app) of a live mock with a control token; stopped after the test."""
-    port = free_port()
-    app = create_app(Settings(host="127.0.0.1", port=port, clock="manual", strict=True,
+    app = create_app(Settings(host="127.0.0.1", clock="manual", strict=True,
                               allow_local_webhooks=True, control_token=TOKEN, webhook_timeout=2.0),
                      resolver=StaticResolver({}))
-    server, thread = serve(app, port)
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield url, app
 
 
 @pytest.fixture
@@ -283,18 +264,13 @@ def test_the_grades_section_shows_a_report_when_the_server_has_one(browser):
         seen.append(request.query_params.get("client"))
         return JSONResponse(dict(GRADES_REPORT, client=request.query_params.get("client")))
 
-    port = free_port()
-    app = create_app(Settings(host="127.0.0.1", port=port, clock="manual", strict=True, control_token=TOKEN))
+    app = create_app(Settings(host="127.0.0.1", clock="manual", strict=True, control_token=TOKEN))
     app.router.routes.insert(0, Route("/__mock/grades", grades, methods=["GET"]))
-    server, thread = serve(app, port)
-    try:
-        page = open_console(browser, f"http://127.0.0.1:{port}", PHONE, "grades")
+    with serving(app) as url:
+        page = open_console(browser, url, PHONE, "grades")
         page.wait_for_selector("#grades-report article", timeout=WAIT_MS)
         text = page.inner_text("#grades-report")
         assert "poll-cadence" in text and "3×" in text and "Wait pollIntervalSeconds" in text
         assert "Poll no more than once every 10 seconds." in text and "12 request(s) covered" in text
         assert page.is_hidden("#grades-note") and seen[0] == "acme"
         page.screenshot(path=str(shots_dir() / "phone-grades.png"), full_page=True)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import uvicorn
-
 ROOT = Path(__file__).resolve().parents[2]
 PRIMARY_KEY = "zh_api_test_full_access_0001"
 SECOND_KEY = "zh_api_test_second_tenant_0001"
-STARTUP_POLLS = 400
-STARTUP_POLL_SECONDS = 0.025
 PYCACHE = Path(tempfile.gettempdir()) / "zenhire-contract-suite-pycache"
 
 
@@ -52,27 +46,9 @@ def suite_options(app) -> list[str]:
 @contextlib.contextmanager
 def serve(app) -> Iterator[str]:
     """Run ``app`` on 127.0.0.1:<free port>; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    stopped = threading.Event()
-    for _ in range(STARTUP_POLLS):
-        if server.started or not thread.is_alive():
-            break
-        stopped.wait(STARTUP_POLL_SECONDS)
-    if not server.started:
-        raise RuntimeError("the server did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    from mockserver.testing import serving
+    with serving(app, log_level="critical") as url:
+        yield url
 
 
 @dataclass

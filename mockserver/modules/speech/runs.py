@@ -23,10 +23,10 @@ from functools import lru_cache
 from typing import Any
 
 from mockserver.clock import iso
+from mockserver.json_writer import freeze
 from mockserver.modules.speech.outcomes import FAILED, RunPlan
 from mockserver.modules.speech.results import build_speech_result, speech_failure
 from mockserver.modules.speech.submission import AudioFacts, Correlation, CutWindow
-from mockserver.platform.frozen_json import freeze
 from mockserver.platform.run_summary import API_RUN_KIND, PROCESSING, QUEUED, RunSummary, timeline_status  # noqa: F401
 
 RUN_KIND = "speech_run"
@@ -176,7 +176,7 @@ def run_result(run: dict) -> dict:
     """The generated result payload of a finished run (a pure function of the stored inputs).
 
     Shared between calls (terminal runs are re-fetched freely): callers must not mutate it.
-    Its members are frozen (`frozen_json`): each poll splices their kept JSON encoding.
+    Its members are frozen (`json_writer.freeze`): each poll splices their kept JSON encoding.
     """
     audio = run["audio"]
     cut_start, cut_end = run["cut"]
