@@ -1,9 +1,15 @@
-"""The store interface every backend implements."""
+"""The store interface every backend implements (memory, memory + SQLite file, Redis).
+
+Several processes may share one store (Redis: `serve --workers N`, replicas on other hosts).
+Code that keeps a process-local cache of store state must check ``shared`` and not trust the
+cache then; a critical section over several documents takes ``lock(name)``, which excludes
+every process sharing the store; a read-and-remove that must have one winner uses ``take``.
+A backend that cannot be reached raises ``StoreUnavailable`` (the API answers 503)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, ContextManager, Iterable, Protocol
 
 
 @dataclass(frozen=True)
@@ -14,7 +20,14 @@ class Claim:
     value: str
 
 
+class StoreUnavailable(RuntimeError):
+    """The store's backend cannot be reached (e.g. Redis is down); nothing was written."""
+
+
 class Store(Protocol):
+    # True when other processes may read and write the same state (Redis).
+    shared: bool
+
     # -- documents ----------------------------------------------------------------------
     def put(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> dict: ...
     def get(self, kind: str, key: str, *, owner: str | None = None) -> dict | None: ...
@@ -23,6 +36,11 @@ class Store(Protocol):
              before_seq: int | None = None) -> Iterable[dict]: ...
     def update(self, kind: str, key: str, fn: Callable[[dict | None], dict | None], *,
                owner: str | None = None) -> dict | None: ...
+    def count(self, kind: str, *, owner: str | None = None) -> int: ...
+    def take(self, kind: str, key: str) -> dict | None:
+        """Remove and return the document atomically: of concurrent takers (in any process
+        sharing the store) exactly one gets it, the others None."""
+        ...
     def purge_owner(self, owner: str) -> int: ...
     def purge_all(self) -> None: ...
 
@@ -32,3 +50,10 @@ class Store(Protocol):
     def hit_window(self, bucket: str, now: float, window: float, limit: int) -> float | None: ...
     def poll_gate(self, key: str, now: float, min_interval: float) -> float | None: ...
     def schedule_slot(self, pool: str, capacity: int, now: float, duration: float) -> tuple[float, float]: ...
+    def lock(self, name: str, *, timeout: float = 30.0) -> ContextManager[None]:
+        """Mutual exclusion named ``name`` across every process sharing the store; re-entrant
+        in one thread. Raises ``TimeoutError`` when not acquired within ``timeout`` real seconds."""
+        ...
+    def incr(self, counter: str, by: int = 1) -> int:
+        """Add ``by`` to a named counter (created at 0) and return the new value."""
+        ...

@@ -12,6 +12,7 @@ this process; persistence writes JSON.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import heapq
 import pickle
 import threading
@@ -117,8 +118,12 @@ class _Codec:
 
 
 class MemoryStore:
+    shared = False  # one process owns this state (a --state file is not shared either)
+
     def __init__(self, persistence: Any = None) -> None:
         self._lock = threading.RLock()
+        self._named_locks: dict[str, threading.RLock] = {}
+        self._counters: dict[str, int] = {}
         self._docs: dict[str, dict[str, bytes]] = {}  # kind -> key -> pickled document
         # kind -> owner -> sorted list of (seq, key)
         self._index: dict[str, dict[str | None, list[tuple[int, str]]]] = {}
@@ -276,6 +281,33 @@ class MemoryStore:
             if owner is not None:
                 return len(self._index.get(kind, {}).get(owner, []))
             return len(self._docs.get(kind, {}))
+
+    def take(self, kind: str, key: str) -> dict | None:
+        """Remove and return the document; of concurrent takers exactly one gets it."""
+        with self._lock:
+            doc = self._doc(kind, key)
+            if doc is not None:
+                self._remove(kind, key)
+            return doc
+
+    @contextlib.contextmanager
+    def lock(self, name: str, *, timeout: float = 30.0) -> Iterator[None]:
+        """A named re-entrant lock (one process: a thread lock per name)."""
+        with self._lock:
+            named = self._named_locks.get(name)
+            if named is None:
+                named = self._named_locks[name] = threading.RLock()
+        if not named.acquire(timeout=timeout):
+            raise TimeoutError(f"store lock {name!r} not acquired within {timeout} s")
+        try:
+            yield
+        finally:
+            named.release()
+
+    def incr(self, counter: str, by: int = 1) -> int:
+        with self._lock:
+            value = self._counters[counter] = self._counters.get(counter, 0) + by
+            return value
 
     def purge_owner(self, owner: str) -> int:
         """Drop every document owned by ``owner`` (control API reset of one client)."""
