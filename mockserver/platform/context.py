@@ -53,6 +53,8 @@ class Platform:
     # A module's own long-lived state (e.g. Interview's session book), made by its
     # `ApiModule.state` factory at start; read through that module's typed accessor.
     module_state: dict[str, Any] = field(default_factory=dict)
+    # Refreshers of process-local views of shared state, run by `sync` (shared stores only).
+    sync_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def preview_enabled(self, name: str) -> bool:
         return name in self.settings.preview or bool(self.scenarios.setting("preview", name, False))
@@ -62,6 +64,17 @@ class Platform:
         if client is not None and name in client.settings.get(module, {}):
             return client.settings[module][name]
         return self.scenarios.setting(module, name, default)
+
+    def sync(self) -> None:
+        """Bring this process's views of shared state up to date — the virtual clock, the
+        registry (clients, keys, credits), health overrides, reloaded scenarios — when other
+        processes share the store (issue #15). Called by the pipeline before each request and
+        by the scheduler before each round. With a store of its own, this process already
+        holds the only view, so there is nothing to do."""
+        if not self.store.shared:
+            return
+        for refresh in self.sync_hooks:
+            refresh()
 
     def save_clock(self) -> None:
         """Persist virtual now, so a manual or scaled clock resumes there after a restart."""
