@@ -1,7 +1,8 @@
 """A CV DeepMatch match on the clock over HTTP: the accepted submit (CVDM-1, META-4), polling
-(POLL-1..6), the match finishing with scores or failing (CVDM-4, CFG-8), the ten-minute
-watchdog (CVDM-6), tenancy (AUTH-6) and the list row of a match (LIST-4, CVDM-5). One shared
-match (``matched``) serves the read tests. Shared helpers: ``cvdeepmatch_helpers``.
+(POLL-1..6), the match finishing with scores (CVDM-4, CFG-8) or failing at no cost and
+without a callback (CRED-4, HOOK-6), the ten-minute watchdog (CVDM-6), tenancy (AUTH-6) and
+the list row of a match (LIST-4, CVDM-5). One shared match (``matched``) serves the read
+tests. Shared helpers: ``cvdeepmatch_helpers``.
 """
 
 from __future__ import annotations
