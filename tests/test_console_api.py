@@ -1,6 +1,8 @@
 """The control endpoints the console (#17) reads, without a browser: the paged journal and
-one entry's masked detail, run timelines with credits and throttled polls, what a clock move
-made due, one webhook delivery and its resend, a client's ledger, and the page itself —
+one entry's masked detail, run timelines with credits and throttled polls, Interview sessions
+among the runs (their steps on the virtual clock, the API's status, callbacks queued, never the
+token), what a clock move made due, one webhook delivery and its resend, a client's ledger, and
+the page itself —
 each with its bad input (400 envelope) and unknown ids (404). Time moves only through the
 manual clock.
 """
@@ -18,7 +20,8 @@ from test_cvdeepmatch_submit import accepted_id
 from test_cvdeepmatch_submit import submit as submit_match
 from test_cvdeepmatch_webhooks import FAST, hook_app
 from cvds_contract_helpers import SEARCH_SECONDS, candidate, ingest, run_path, search
-from test_interview_support import make_persona, make_session, token_of
+from test_interview_support import SESSIONS, act_ok, make_persona, make_session, token_of
+from mockserver.modules.interview.tokens import hash_token
 from tests.support.webhook_receiver import WebhookReceiver, status
 from tests.test_speech_support import advance_to, audio, poll, run_doc, submitted
 
@@ -171,6 +174,115 @@ def test_a_cv_deepsearch_run_planned_to_fail_names_its_error(api):
     run_id = search(api).json()["id"]
     view = run_view(api, run_id)
     assert view["outcome"] == "failed" and view["error"] == "CORPUS_EMPTY"
+
+
+# -- Interview sessions among the runs ---------------------------------------------------------
+
+HOOK = "https://hooks.example.com/interview"
+
+
+def api_session(api, session_id: str) -> dict:
+    response = api.call("GET", f"{SESSIONS}/{session_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_an_interview_session_shows_each_candidate_step_at_its_virtual_time_and_the_callback_queued(api):
+    created = make_session(api, make_persona(api)["id"], consent_mode="explicit", candidate_ref="ats-9",
+                           tags=["console"], webhook_url=HOOK)
+    token = token_of(created)
+    fresh = run_view(api, created["id"])
+    assert (fresh["module"], fresh["client"], fresh["status"], fresh["outcome"]) == ("interview", "acme", "initiated", None)
+    assert fresh["createdAt"] == created["created_at"] and fresh["endedAt"] is None
+    initiated, deadline = fresh["timeline"]
+    assert (initiated["state"], initiated["at"], initiated["reached"]) == ("initiated", created["created_at"], True)
+    assert (deadline["state"], deadline["error"], deadline["at"], deadline["reached"]) == \
+        ("failed", "LINK_EXPIRED", created["expires_at"], False)
+    create_request = api.get("/__mock/journal", params={"operation": "createInterviewSession"}).json()["entries"][0]
+    assert fresh["submitRequestIds"] == [create_request["requestId"]]
+    assert (fresh["externalId"], fresh["tags"], fresh["callbacks"]) == ("ats-9", ["console"], [])
+    for action in ("open", "consent", "start"):
+        api.advance(10)
+        act_ok(api, action, token)
+    live = run_view(api, created["id"])
+    assert [p["state"] for p in live["timeline"]] == ["initiated", "opened", "consented", "in_progress", "failed"]
+    assert (live["status"], live["timeline"][-1]["error"], live["timeline"][-1]["reached"]) == \
+        ("in_progress", "SESSION_TIMEOUT", False)
+    api.advance(90)
+    act_ok(api, "finish", token)
+    read = api_session(api, created["id"])
+    done = run_view(api, created["id"])
+    assert [(p["state"], p["at"]) for p in done["timeline"]] == [
+        ("initiated", read["created_at"]), ("opened", read["opened_at"]), ("consented", read["consent_given_at"]),
+        ("in_progress", read["started_at"]), ("completed", read["completed_at"])]
+    assert [p["epoch"] - done["timeline"][0]["epoch"] for p in done["timeline"]] == [0, 10, 20, 30, 120]
+    assert all(p["reached"] for p in done["timeline"])
+    assert (done["status"], done["outcome"], done["endedAt"]) == ("completed", "completed", read["completed_at"])
+    assert done["session"]["hasRecording"] and done["session"]["durationSeconds"] == 90
+    assert done["polls"]["received"] == 1
+    [callback] = done["callbacks"]
+    delivery = api.get("/__mock/webhooks/deliveries").json()["deliveries"][0]
+    assert (callback["deliveryId"], callback["queuedAt"]) == (delivery["id"], read["completed_at"])
+    listed = api.get("/__mock/runs", params={"module": "interview"}).json()["runs"]
+    assert listed == [done]
+    for text in (str(done), str(listed), api.get("/__mock/runs").text):
+        assert token not in text and hash_token(token) not in text
+
+
+def test_a_sessions_status_is_the_apis_at_the_current_virtual_time_without_any_api_read(api):
+    persona = make_persona(api)
+    unused = make_session(api, persona["id"], expires_in=600)
+    live = make_session(api, persona["id"])
+    act_ok(api, "start", token_of(live))
+    api.advance(2700)
+    views = {r["id"]: r for r in api.get("/__mock/runs", params={"module": "interview", "client": "acme"}).json()["runs"]}
+    assert [views[s["id"]]["error"] for s in (unused, live)] == ["LINK_EXPIRED", "SESSION_TIMEOUT"]
+    for session in (unused, live):
+        view, read = views[session["id"]], api_session(api, session["id"])
+        assert view["status"] == read["status"] == "failed" and view["error"] == read["error_code"]
+        assert view["endedAt"] == read["failed_at"] == view["timeline"][-1]["at"] and view["timeline"][-1]["reached"]
+    assert views[unused["id"]]["endedAt"] == unused["expires_at"]
+
+
+def test_runs_list_every_module_with_sessions_newest_first_and_filter_by_client(api):
+    speech_id = submitted(api)["id"]
+    api.advance(1)
+    session_id = make_session(api, make_persona(api)["id"])["id"]
+    api.advance(1)
+    match_id = accepted_id(submit_match(api))
+    other = make_session(api, make_persona(api, key=SECOND)["id"], key=SECOND)["id"]
+    everything = api.get("/__mock/runs").json()
+    assert everything["modules"] == ["speech", "cvdeepmatch", "cvdeepsearch", "interview"]
+    assert [r["id"] for r in everything["runs"]] == [other, match_id, session_id, speech_id]
+    acme = api.get("/__mock/runs", params={"client": "acme"}).json()["runs"]
+    assert [(r["id"], r["module"]) for r in acme] == [(match_id, "cvdeepmatch"), (session_id, "interview"),
+                                                      (speech_id, "speech")]
+    assert [r["id"] for r in api.get("/__mock/runs", params={"limit": "2"}).json()["runs"]] == [other, match_id]
+
+
+def test_a_reinvited_session_shows_the_reinvite_and_its_new_link_deadline(api):
+    created = make_session(api, make_persona(api)["id"], expires_in=600)
+    api.advance(600)
+    assert run_view(api, created["id"])["status"] == "failed"
+    api.advance(30)
+    again = api.post(f"/__mock/interview/sessions/{created['id']}/reinvite", json={})
+    assert again.status_code == 200, again.text
+    view = run_view(api, created["id"])
+    assert [p["state"] for p in view["timeline"]] == ["initiated", "reinvited", "failed"]
+    reinvited, deadline = view["timeline"][1:]
+    assert reinvited["epoch"] - view["timeline"][0]["epoch"] == 630 and reinvited["reached"]
+    assert deadline["epoch"] - reinvited["epoch"] == 600 and not deadline["reached"]
+    assert (view["status"], view["error"], view["session"]["invites"]) == ("initiated", None, 2)
+
+
+def test_clock_changes_name_the_session_steps_reached_between_two_instants(api):
+    created = make_session(api, make_persona(api)["id"], expires_in=600)
+    before = api.platform.clock.now()
+    moved = api.advance(600)
+    changes = api.get("/__mock/clock/changes", params={"since": before, "until": moved["epoch"]}).json()
+    assert [(c["runId"], c["module"], c["state"], c["at"]) for c in changes["runStates"]] == \
+        [(created["id"], "interview", "failed", created["expires_at"])]
+    assert api.get("/__mock/clock/changes", params={"since": moved["epoch"]}).json()["runStates"] == []
 
 
 @pytest.mark.parametrize("params", [{"module": "fax"}, {"limit": "0"}, {"limit": "x"}])

@@ -8,9 +8,18 @@ its instant and whether it has been reached — its status now, its credits (hel
 charged or released, from the ledger; a settlement still to come is named) and the polls it
 received (from the request journal: how many, and which were throttled with 429).
 
+Interview sessions are shown the same way (module ``interview``): initiated → opened →
+consented → in_progress → completed | failed, each step the candidate took with its virtual
+instant (a re-invite adds ``reinvited``), and while the session is open the deadline that ends
+it if nothing else happens (link expiry, or the live budget), plus the completion callbacks
+queued for it. Status and times are the Interview API's own at the current virtual time.
+
 Everything is read from what the modules stored at submit (`speech_run`, `cvdm_run`,
-`cvds_run` documents), the ledger's transactions and the journal; nothing here changes a run. Reading
-settles due ledger entries, as every credits read does.
+`cvds_run` documents; Interview sessions through the module's session book, as its own control
+routes read them — the book first plays a client's planned candidate steps up to now, exactly
+as an API read does), the ledger's transactions, the webhook log and the journal; nothing here
+changes a run. Reading settles due ledger entries, as every credits read does. A session's
+candidate token is never shown (only its hash is stored, and that is left out too).
 """
 
 from __future__ import annotations
@@ -20,12 +29,16 @@ from typing import Any, Iterable
 from starlette.routing import Route
 
 from ..clock import iso, parse_iso
+from ..modules.interview import lifecycle as interview_rules
 from ..platform.credits import SETTLEMENT, TXN, shown_transaction
 from .http import guard, json_response, not_found
 
-SPEECH, CVDM, CVDS = "speech", "cvdeepmatch", "cvdeepsearch"
-RUN_KINDS = {SPEECH: "speech_run", CVDM: "cvdm_run", CVDS: "cvds_run"}
-POLL_OPERATIONS = {SPEECH: "getSpeechAnalysis", CVDM: "getCvDeepMatch", CVDS: "getCvdsRun"}
+SPEECH, CVDM, CVDS, INTERVIEW = "speech", "cvdeepmatch", "cvdeepsearch", "interview"
+RUN_KINDS = {SPEECH: "speech_run", CVDM: "cvdm_run", CVDS: "cvds_run"}  # run documents; sessions: the book
+MODULES = (SPEECH, CVDM, CVDS, INTERVIEW)
+POLL_OPERATIONS = {SPEECH: "getSpeechAnalysis", CVDM: "getCvDeepMatch", CVDS: "getCvdsRun",
+                   INTERVIEW: "getInterviewSession"}
+CREATE_SESSION = "createInterviewSession"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 _EVERYTHING = 10 ** 9
@@ -69,6 +82,49 @@ def status_now(points: list[dict]) -> str:
     return [p for p in points if p["reached"]][-1]["state"]
 
 
+def ended_at(points: list[dict]) -> str | None:
+    """The instant the last state (the ending) was reached, or None while it is still ahead."""
+    return points[-1]["at"] if points[-1]["reached"] else None
+
+
+# -- Interview sessions -----------------------------------------------------------------------
+
+def session_book(platform):
+    """The Interview module's session book (None when the module is not wired in)."""
+    return platform.module_state.get(INTERVIEW)
+
+
+def session_timeline(session, now: float) -> list[dict]:
+    """A session's steps in order with their virtual instants, settled at ``now`` as the API
+    reads it; an open session ends with its deadline (not reached), naming the error it brings."""
+    rules = interview_rules
+    current = rules.settle(session, now)
+    points = [_point(rules.STATUS_INITIATED, current.created_at, now)]
+    if current.invite_count > 1:  # a re-invite restarts the link's TTL: expires_at = then + expires_in
+        points.append(_point("reinvited", current.expires_at - current.expires_in, now))
+    for state, epoch in (("opened", current.opened_at), ("consented", current.consent_given_at),
+                         (rules.STATUS_IN_PROGRESS, current.started_at)):
+        if epoch is not None:
+            points.append(_point(state, epoch, now))
+    if current.status in rules.TERMINAL_STATUSES:
+        points.append(_point(current.status, current.ended_at, now))
+    elif current.status == rules.STATUS_IN_PROGRESS:
+        points.append(dict(_point(rules.STATUS_FAILED, current.deadline_at, now), error=rules.SESSION_TIMEOUT,
+                           deadline=True))
+    else:
+        points.append(dict(_point(rules.STATUS_FAILED, current.expires_at, now), error=rules.LINK_EXPIRED,
+                           deadline=True))
+    return points
+
+
+def _sessions(platform, owners: Iterable[str], now: float) -> list[tuple[int, Any]]:
+    """(store order, session) of every session of these clients, caught up to ``now``."""
+    book = session_book(platform)
+    if book is None:
+        return []
+    return [row for owner in owners for row in book.newest_first(owner, now)]
+
+
 def _credits(txns: list[dict], settlement: dict | None) -> dict:
     view: dict[str, Any] = {"held": 0, "charged": 0, "released": 0, "pendingSettlement": None,
                             "transactions": []}
@@ -105,8 +161,8 @@ def _polls(entries: list[dict]) -> dict:
 
 
 class RunIndex:
-    """What the views need, read once per request: each client's run transactions and the
-    journal's requests by run."""
+    """What the views need, read once per request: each client's run transactions, the
+    journal's requests by run and (when asked) the webhook deliveries by run."""
 
     def __init__(self, platform, clients: Iterable[str]) -> None:
         self.platform = platform
@@ -121,6 +177,17 @@ class RunIndex:
         for entry in platform.journal.query(limit=_EVERYTHING):
             if entry.get("runId"):
                 self.requests.setdefault(entry["runId"], []).append(entry)
+        self._deliveries: dict[str, list[dict]] | None = None
+
+    def callbacks(self, run_id: str) -> list[dict]:
+        """The webhook deliveries queued for a run: when queued, state, attempts so far, next due."""
+        if self._deliveries is None:
+            self._deliveries = {}
+            for d in (self.platform.webhooks.deliveries() if self.platform.webhooks is not None else []):
+                self._deliveries.setdefault(d["run_id"], []).append(
+                    {"deliveryId": d["id"], "queuedAt": d["created_at"], "state": d["state"],
+                     "attempts": len(d["attempts"]), "nextAttemptAt": d["next_attempt_at"]})
+        return self._deliveries.get(run_id, [])
 
     def view(self, module: str, run: dict) -> dict:
         points = timeline(module, run, self.now)
@@ -130,6 +197,7 @@ class RunIndex:
         return {
             "id": run["id"], "module": module, "client": client, "status": status_now(points),
             "outcome": ending(module, run), "timeline": points,
+            "createdAt": points[0]["at"], "endedAt": ended_at(points),
             "error": _error_code(run),
             "project": run.get("project"), "tags": run.get("tags"),
             "externalId": run.get("external_id"),
@@ -139,13 +207,38 @@ class RunIndex:
             "polls": _polls(polls),
         }
 
+    def session_view(self, session) -> dict:
+        """An Interview session in the same shape, plus its ``session`` facts and ``callbacks``;
+        ``outcome`` is None until it ends. Never its token or the token's hash."""
+        rules = interview_rules
+        current = rules.settle(session, self.now)
+        points = session_timeline(session, self.now)
+        ended = current.status in rules.TERMINAL_STATUSES
+        requests = self.requests.get(session.id, [])
+        return {
+            "id": session.id, "module": INTERVIEW, "client": session.client_id, "status": current.status,
+            "outcome": current.status if ended else None, "timeline": points,
+            "createdAt": points[0]["at"], "endedAt": ended_at(points) if ended else None,
+            "error": current.error_code,
+            "project": current.project, "tags": list(current.tags),
+            "externalId": current.candidate_ref,
+            "submitRequestIds": [e["requestId"] for e in requests if e.get("operation") == CREATE_SESSION],
+            "credits": _credits(self.txns.get(session.id, []), None),
+            "polls": _polls([e for e in requests if e.get("operation") == POLL_OPERATIONS[INTERVIEW]]),
+            "session": {"personaId": current.persona_id, "consentMode": current.consent_mode,
+                        "invites": current.invite_count, "expiresAt": iso(current.expires_at),
+                        "hasRecording": current.has_recording, "hasTranscript": current.has_transcript,
+                        "durationSeconds": current.duration_seconds},
+            "callbacks": self.callbacks(session.id),
+        }
+
 
 def _modules(query) -> list[str]:
     module = query.get("module")
     if not module:
-        return [SPEECH, CVDM]
-    if module not in RUN_KINDS:
-        raise ValueError(f"module must be one of {sorted(RUN_KINDS)}, not {module!r}")
+        return list(MODULES)
+    if module not in MODULES:
+        raise ValueError(f"module must be one of {sorted(MODULES)}, not {module!r}")
     return [module]
 
 
@@ -156,13 +249,22 @@ def list_runs(platform, query, client: str | None) -> dict:
         raise ValueError(f"limit must be a positive integer, not {raw!r}")
     limit = min(int(raw), MAX_LIMIT)
     modules = _modules(query)
-    docs = [(module, doc) for module in modules
+    now = platform.clock.now()
+    rows = [(created(doc), doc["_seq"], module, doc) for module in modules if module in RUN_KINDS
             for doc in platform.store.scan(RUN_KINDS[module], owner=client)]
-    docs.sort(key=lambda item: (created(item[1]), item[1]["_seq"]), reverse=True)
-    docs = docs[:limit]
-    index = RunIndex(platform, {doc["_owner"] for _module, doc in docs})
-    return {"runs": [index.view(module, doc) for module, doc in docs], "modules": modules,
-            "now": iso(index.now)}
+    if INTERVIEW in modules:
+        owners = [client] if client is not None else sorted(platform.registry.clients)
+        rows += [(session.created_at, seq, INTERVIEW, session) for seq, session in _sessions(platform, owners, now)]
+    rows.sort(key=lambda row: row[:2], reverse=True)
+    rows = rows[:limit]
+    index = RunIndex(platform, {_owner(module, item) for _at, _seq, module, item in rows})
+    return {"runs": [index.session_view(item) if module == INTERVIEW else index.view(module, item)
+                     for _at, _seq, module, item in rows],
+            "modules": modules, "now": iso(index.now)}
+
+
+def _owner(module: str, item) -> str:
+    return item.client_id if module == INTERVIEW else item["_owner"]
 
 
 def find_run(platform, run_id: str) -> dict | None:
@@ -175,6 +277,13 @@ def find_run(platform, run_id: str) -> dict | None:
             doc = platform.store.get(kind, run_id) or platform.store.get(kind, run_id.lower())
         if doc is not None:
             return RunIndex(platform, [doc["_owner"]]).view(module, doc)
+    book = session_book(platform)
+    if book is not None:
+        now = platform.clock.now()
+        for client in platform.registry.clients:  # only the owner's sessions are caught up
+            session = book.get(client, run_id, now)
+            if session is not None:
+                return RunIndex(platform, [client]).session_view(session)
     return None
 
 
@@ -190,6 +299,11 @@ def changes_between(platform, since: float, until: float) -> dict:
                 if since < point["epoch"] <= until and point["state"] != "accepted":
                     states.append({"runId": doc["id"], "module": module, "client": doc["_owner"],
                                    "state": point["state"], "at": point["at"], "epoch": point["epoch"]})
+    for _seq, session in _sessions(platform, sorted(platform.registry.clients), until):
+        for point in session_timeline(session, until):
+            if since < point["epoch"] <= until and point["reached"] and point["state"] != "initiated":
+                states.append({"runId": session.id, "module": INTERVIEW, "client": session.client_id,
+                               "state": point["state"], "at": point["at"], "epoch": point["epoch"]})
     states.sort(key=lambda s: s["epoch"])
     attempts = []
     if platform.webhooks is not None:
