@@ -203,17 +203,52 @@
     return el("span", { class: "badge " + cls, "data-field": "status", text: status });
   }
 
+  const when = (at) => (at ? at.replace("T", " ").replace("Z", "") : "—");
+
+  function outcomeFacts(run) {
+    if (run.outcome === null)  // an Interview session still open: its ending is not decided
+      return [el("dt", { text: "Outcome" }), el("dd", { "data-field": "outcome", text: "not decided yet (session open)" })];
+    return [el("dt", { text: run.status === run.outcome ? "Outcome" : "Outcome (planned)" }),
+      el("dd", { "data-field": "outcome", text: run.outcome + (run.error ? ` (${run.error})` : "") })];
+  }
+
+  function sessionFacts(run) {
+    // Interview sessions only: the session's own facts and the completion callbacks queued for it.
+    if (!run.session) return [];
+    const s = run.session;
+    const result = s.hasRecording || s.hasTranscript
+      ? [s.hasRecording && "recording", s.hasTranscript && "transcript"].filter(Boolean).join(" + ") +
+        (s.durationSeconds !== null ? `, ${s.durationSeconds} s` : "") : "none";
+    return [
+      el("dt", { text: "Session" }), el("dd", { "data-field": "session",
+        text: `consent ${s.consentMode} · invite ${s.invites} · link expires ${when(s.expiresAt)} · result ${result}` }),
+      el("dt", { text: "Callbacks" }), el("dd", { "data-field": "callbacks" }, run.callbacks.length
+        ? el("ul", {}, run.callbacks.map((cb) => el("li", {}, el("code", { text: cb.deliveryId }),
+            ` queued ${when(cb.queuedAt)} · ${cb.state} · ${cb.attempts} attempt(s)` +
+            (cb.nextAttemptAt && cb.state === "pending" ? ` · next ${when(cb.nextAttemptAt)}` : ""))))
+        : "none queued"),
+    ];
+  }
+
+  function timelinePoint(p) {
+    const label = p.deadline ? `${p.state} (${p.error})` : p.state;
+    const suffix = p.reached ? "" : p.deadline ? " (deadline, if nothing happens first)" : " (due)";
+    return el("li", { class: p.reached ? "reached" : "", "data-state": p.state, "data-deadline": p.deadline ? "" : null },
+      label, el("time", { datetime: p.at, text: when(p.at) + suffix }));
+  }
+
   function runCard(run) {
     const c = run.credits;
-    return el("article", { class: "card", id: "run-" + run.id, "data-run-id": run.id, "aria-label": `Run ${run.id}` },
+    return el("article", { class: "card", id: "run-" + run.id, "data-run-id": run.id, "data-module": run.module,
+                           "aria-label": `${run.module === "interview" ? "Session" : "Run"} ${run.id}` },
       el("h3", {}, el("code", { text: run.id }), badge(run.status),
         el("span", { class: "muted", text: `${run.module} · ${run.client}` })),
-      el("ol", { class: "timeline", "aria-label": "Timeline" }, run.timeline.map((p) =>
-        el("li", { class: p.reached ? "reached" : "", "data-state": p.state },
-          p.state, el("time", { datetime: p.at, text: p.at.replace("T", " ").replace("Z", "") + (p.reached ? "" : " (due)") })))),
+      el("ol", { class: "timeline", "aria-label": "Timeline" }, run.timeline.map(timelinePoint)),
       el("dl", { class: "facts" },
-        el("dt", { text: run.status === run.outcome ? "Outcome" : "Outcome (planned)" }),
-        el("dd", { text: run.outcome + (run.error ? ` (${run.error})` : "") }),
+        el("dt", { text: "Created" }), el("dd", { "data-field": "created", text: when(run.createdAt) }),
+        el("dt", { text: "Ended" }), el("dd", { "data-field": "ended", text: when(run.endedAt) }),
+        ...outcomeFacts(run),
+        ...sessionFacts(run),
         el("dt", { text: "Credits" }), el("dd", { "data-field": "credits",
           text: `held ${c.held} · charged ${c.charged} · released ${c.released}` +
                 (c.pendingSettlement ? ` · ${c.pendingSettlement.action} due ${c.pendingSettlement.at}` : "") }),
@@ -228,7 +263,7 @@
     const params = new URLSearchParams();
     for (const [name, value] of new FormData($("#run-filters"))) if (value) params.set(name, value);
     const data = await api("/runs?" + params.toString());
-    $("#runs-summary").textContent = `${data.runs.length} run(s), newest first; virtual now ${data.now}.`;
+    $("#runs-summary").textContent = `${data.runs.length} run(s) and session(s), newest first; virtual now ${data.now}.`;
     swap($("#runs-list"), JSON.stringify(data.runs), data.runs.map(runCard));
     if (state.focusRun) {  // arrived from a request's run link: show that run
       const card = document.getElementById("run-" + state.focusRun);

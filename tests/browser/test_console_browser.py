@@ -4,7 +4,9 @@ control token, plus a local webhook receiver.
 
 A Speech run and a CV DeepMatch run (with a callback) are driven over HTTP; the page must
 then show their requests, their timelines, the delivery and its attempt; advancing the clock
-from the page finishes the runs; "Resend" adds an attempt. Screenshots at a desktop and a
+from the page finishes the runs; "Resend" adds an attempt. An Interview session shows in the
+Runs view too, step by step as its candidate (played through the control API) moves, with
+the callback queued at its end and never its token. Screenshots at a desktop and a
 phone width are kept under `test-artifacts/console/` (git-ignored; `CONSOLE_SCREENSHOT_DIR`
 overrides) for a person to look at. With 20,000 journal entries the request view must render
 a page well within a generous bound (a gross-regression guard, not a benchmark).
@@ -31,6 +33,7 @@ from mockserver.testing import serving
 from mockserver.webhooks import StaticResolver
 from test_candidate_page_browser import CHROMIUM, CHROMIUM_ARGS
 from test_cvdeepmatch_submit import submit as submit_match
+from test_interview_support import make_persona, make_session, token_of
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_speech_support import poll, submitted
 
@@ -205,6 +208,51 @@ def test_the_console_shows_requests_runs_and_deliveries_moves_the_clock_and_rese
     for name in ("desktop-requests", "desktop-runs-before", "desktop-clock", "desktop-webhooks",
                  "desktop-tenants", "desktop-grades", "phone-runs", "phone-requests", "phone-webhooks"):
         assert (shots / f"{name}.png").stat().st_size > 0
+
+
+def test_the_runs_view_follows_an_interview_session_step_by_step_to_its_callback(served, browser):
+    base, _app = served
+    control = {"X-Mock-Control-Token": TOKEN}
+    with WebhookReceiver() as receiver, HttpApi(base_url=base, timeout=30) as api:
+        created = make_session(api, make_persona(api)["id"], consent_mode="explicit", candidate_ref="console-ref",
+                               webhook_url=receiver.url)
+        session_id, token = created["id"], token_of(created)
+
+        def candidate(action: str) -> None:
+            response = api.post(f"/__mock/interview/candidate/{action}", json={"token": token}, headers=control)
+            assert response.status_code == 200, response.text
+
+        page = open_console(browser, base, DESKTOP, "runs")
+        page.select_option("#r-module", "interview")
+        page.click("#run-filters button[type=submit]")
+        card = f"[data-run-id='{session_id}']"
+        page.wait_for_selector(f"{card}[data-module=interview] [data-field=status]:text-is('initiated')", timeout=WAIT_MS)
+        states = lambda: [li.get_attribute("data-state") for li in page.query_selector_all(f"{card} ol.timeline li")]
+        assert states() == ["initiated", "failed"]
+        assert "LINK_EXPIRED" in page.inner_text(f"{card} li[data-deadline]")
+        assert page.inner_text(f"{card} [data-field=outcome]") == "not decided yet (session open)"
+        assert page.inner_text(f"{card} [data-field=callbacks]") == "none queued"
+        for action in ("open", "consent", "start"):
+            candidate(action)
+        page.wait_for_selector(f"{card} [data-field=status]:text-is('in_progress')", timeout=WAIT_MS)  # live update
+        assert states() == ["initiated", "opened", "consented", "in_progress", "failed"]
+        assert "SESSION_TIMEOUT" in page.inner_text(f"{card} li[data-deadline]")
+        assert api.post("/__mock/clock/advance", json={"seconds": 90}, headers=control).status_code == 200
+        candidate("finish")
+        page.wait_for_selector(f"{card} [data-field=status]:text-is('completed')", timeout=WAIT_MS)
+        assert states() == ["initiated", "opened", "consented", "in_progress", "completed"]
+        assert page.locator(f"{card} ol.timeline li.reached").count() == 5
+        read = api.call("GET", f"/api/v1/interview/sessions/{session_id}").json()
+        assert page.get_attribute(f"{card} li[data-state=completed] time", "datetime") == read["completed_at"]
+        assert "recording + transcript, 90 s" in page.inner_text(f"{card} [data-field=session]")
+        delivery = api.get("/__mock/webhooks/deliveries", headers=control).json()["deliveries"][0]
+        page.wait_for_selector(f"{card} [data-field=callbacks] code:text-is('{delivery['id']}')", timeout=WAIT_MS)
+        assert token not in page.content()
+        page.screenshot(path=str(shots_dir() / "desktop-runs-interview.png"), full_page=True)
+        phone = open_console(browser, base, PHONE, "runs")
+        phone.wait_for_selector(f"{card} [data-field=status]:text-is('completed')", timeout=WAIT_MS)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        phone.screenshot(path=str(shots_dir() / "phone-runs-interview.png"), full_page=True)
 
 
 def test_the_request_view_stays_responsive_with_20000_journal_entries(served, browser):
