@@ -164,9 +164,9 @@ class RunIndex:
     """What the views need, read once per request: each client's run transactions, the
     journal's requests by run and (when asked) the webhook deliveries by run."""
 
-    def __init__(self, platform, clients: Iterable[str]) -> None:
+    def __init__(self, platform, clients: Iterable[str], now: float | None = None) -> None:
         self.platform = platform
-        self.now = platform.clock.now()
+        self.now = platform.clock.now() if now is None else now
         self.txns: dict[str, list[dict]] = {}
         for client in clients:
             platform.ledger.settle(client, self.now)
@@ -218,7 +218,7 @@ class RunIndex:
         return {
             "id": session.id, "module": INTERVIEW, "client": session.client_id, "status": current.status,
             "outcome": current.status if ended else None, "timeline": points,
-            "createdAt": points[0]["at"], "endedAt": ended_at(points) if ended else None,
+            "createdAt": points[0]["at"], "endedAt": ended_at(points),
             "error": current.error_code,
             "project": current.project, "tags": list(current.tags),
             "externalId": current.candidate_ref,
@@ -257,7 +257,7 @@ def list_runs(platform, query, client: str | None) -> dict:
         rows += [(session.created_at, seq, INTERVIEW, session) for seq, session in _sessions(platform, owners, now)]
     rows.sort(key=lambda row: row[:2], reverse=True)
     rows = rows[:limit]
-    index = RunIndex(platform, {_owner(module, item) for _at, _seq, module, item in rows})
+    index = RunIndex(platform, {_owner(module, item) for _at, _seq, module, item in rows}, now)
     return {"runs": [index.session_view(item) if module == INTERVIEW else index.view(module, item)
                      for _at, _seq, module, item in rows],
             "modules": modules, "now": iso(index.now)}
@@ -283,7 +283,7 @@ def find_run(platform, run_id: str) -> dict | None:
         for client in platform.registry.clients:  # only the owner's sessions are caught up
             session = book.get(client, run_id, now)
             if session is not None:
-                return RunIndex(platform, [client]).session_view(session)
+                return RunIndex(platform, [client], now).session_view(session)
     return None
 
 
