@@ -14,7 +14,8 @@ import asyncio
 import pytest
 
 from mockserver.clock import Clock, parse_iso
-from mockserver.webhooks import InMemoryDeliveryStore, WebhookEngine, compact_json, verify_signature
+from mockserver.store import MemoryStore
+from mockserver.webhooks import WebhookEngine, compact_json, verify_signature
 from mockserver.webhooks.policy import MAX_ATTEMPTS, classify, jitter, retry_delay
 from tests.support.webhook_receiver import WebhookReceiver, redirect, refused_url, slow, status
 
@@ -63,9 +64,9 @@ def clock():
     return Clock("manual", start=START)
 
 
-def make_engine(clock, *, secrets=None, persistence=None, timeout=2.0, wall=None):
+def make_engine(clock, *, secrets=None, store=None, timeout=2.0, wall=None):
     return WebhookEngine(clock, allow_local=True, secret_for=secrets or Secrets(),
-                         persistence=persistence, timeout=timeout, wall_time=wall or Wall())
+                         store=store, timeout=timeout, wall_time=wall or Wall())
 
 
 def run(coro):
@@ -305,14 +306,14 @@ def test_the_delivery_log_is_kept_per_client(receiver, clock):
 
 def test_a_restarted_engine_resumes_pending_deliveries_from_persistence(receiver, clock):
     receiver.program(status(500), status(200))
-    store = InMemoryDeliveryStore()
-    first_engine = make_engine(clock, persistence=store)
+    store = MemoryStore()
+    first_engine = make_engine(clock, store=store)
     pending = enqueue(first_engine, receiver.url)
     run(first_engine.drain())
     due = first_engine.next_due()
     del first_engine  # the process stops between attempts
 
-    restarted = make_engine(clock, persistence=store)
+    restarted = make_engine(clock, store=store)
     assert restarted.next_due() == due
     clock.set(due)
     assert run(restarted.drain()) == 1
@@ -324,12 +325,12 @@ def test_a_restarted_engine_resumes_pending_deliveries_from_persistence(receiver
 
 
 def test_finished_deliveries_are_kept_in_the_log_but_never_resent_after_restart(receiver, clock):
-    store = InMemoryDeliveryStore()
-    engine = make_engine(clock, persistence=store)
+    store = MemoryStore()
+    engine = make_engine(clock, store=store)
     delivered = enqueue(engine, receiver.url)
     run(engine.drain())
 
-    restarted = make_engine(clock, persistence=store)
+    restarted = make_engine(clock, store=store)
     clock.advance(60)
     assert run(restarted.drain()) == 0 and restarted.next_due() is None
     assert restarted.delivery(delivered)["state"] == "delivered"
