@@ -9,7 +9,6 @@ response checked against the contract in strict mode → the error envelope on a
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from typing import Any
@@ -66,7 +65,7 @@ class Pipeline:
         if platform.settings.strict:
             platform.contract.compile_all()  # strict mode checks every response: fail now, not later
         self._required_headers = self._collect_required_headers()
-        self._journal_seq = itertools.count(1)  # the journal's paging cursor (control_journal)
+        self._journal_seq = platform.journal.seqs()  # paging cursors, unique across processes
         self._masked_keys: dict[str, str] = {}
 
     def _collect_required_headers(self) -> dict[tuple[str, str], list[str]]:
