@@ -62,21 +62,6 @@ def check_faults(scenarios: Scenarios, contract: Contract) -> None:
                     f"faults[{i}]: {then['status']} {then['code']} is not documented for {op_id}")
 
 
-class StoreDeliveryPersistence:
-    """Keeps webhook deliveries in the store so they survive a restart with --state."""
-
-    KIND = "webhook_delivery"
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def save(self, delivery: dict) -> None:
-        self.store.put(self.KIND, delivery["id"], delivery, owner=delivery.get("client_id"))
-
-    def load_all(self) -> list[dict]:
-        return [{k: v for k, v in d.items() if not k.startswith("_")} for d in self.store.scan(self.KIND)]
-
-
 def make_resolver(current_scenarios: Callable[[], Scenarios], override: Resolver | None) -> ScenarioDnsResolver:
     """The webhook resolver: the scenarios in force (re-read after a reload) put their DNS
     table in front of a test's own resolver, else the operating system's."""
@@ -91,7 +76,7 @@ def make_webhooks(platform: Platform) -> WebhookEngine:
         return client.secret() if client else DEFAULT_WEBHOOK_SECRET
 
     return WebhookEngine(platform.clock, resolver=platform.resolver, allow_local=platform.settings.allow_local_webhooks,
-                         secret_for=secret_for, persistence=StoreDeliveryPersistence(platform.store),
+                         secret_for=secret_for, store=platform.store,
                          timeout=platform.settings.webhook_timeout, new_id=platform.ids.delivery_id)
 
 
