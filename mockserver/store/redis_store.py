@@ -456,6 +456,9 @@ class RedisStore:
                     with self._up():
                         ok = self._extend(keys=[f"{self._p}l:{name}"], args=[token, self._lease_ms])
                     if not ok:
-                        log.warning("lock %r lease lost while held (expired before renewal)", name)
+                        with self._guard:  # released since the copy was taken: nothing was lost
+                            still_held = self._held.get(name) == token
+                        if still_held:
+                            log.warning("lock %r lease lost while held (expired before renewal)", name)
                 except StoreUnavailable as err:
                     log.warning("lock %r lease not renewed: %s", name, err)
