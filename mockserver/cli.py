@@ -223,7 +223,7 @@ def _print_banner(settings: Settings, platform, sock: socket.socket) -> None:
     print(f"zenhire-mock serving {base}  (contract: {base}/openapi.yaml)")
     clock = platform.clock
     print(f"clock: {clock.mode}" + (f" x{clock.scale:g}" if clock.mode == "scaled" else "") +
-          f"; control API: {base + '/__mock' if settings.control else 'off'}; state: {settings.store_label()}")
+          f"; control API: {base + '/__mock' if settings.control else 'off'}")
     workers = f"{settings.workers} worker processes" if settings.workers > 1 else "1 worker process"
     shared = "shared with every process using it" if settings.shared_store else "this process only"
     print(f"store: {settings.store_label()} ({shared}); {workers}")
