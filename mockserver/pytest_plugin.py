@@ -49,6 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    check_store(config.getoption("zenhire_mock_store") or config.getini("zenhire_mock_store"))
     config.addinivalue_line(
         "markers", f"{MARKER}(**settings): settings for this test's zenhire_mock / zenhire_mock_server "
                    "(scenarios=[...], clock=..., time_scale=..., any mockserver.config.Settings field)")
@@ -63,7 +64,6 @@ def mock_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     if clock not in CLOCK_MODES:
         raise pytest.UsageError(f"zenhire_mock_clock={clock!r}: must be one of {', '.join(CLOCK_MODES)}")
     store = config.getoption("zenhire_mock_store") or config.getini("zenhire_mock_store")
-    check_store(store)
     settings: dict[str, Any] = {"scenarios": scenarios, "clock": clock, "store": store}
     for marker in reversed(list(request.node.iter_markers(MARKER))):  # closest marker wins
         extra = dict(marker.kwargs)
@@ -74,7 +74,8 @@ def mock_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 def check_store(store: str) -> None:
-    """A usage error (one line, before any test runs) for a store the mock cannot use."""
+    """A usage error (one line, before any test runs) for a store the mock cannot use; the
+    settings module imports only the standard library, so this keeps the plugin cheap."""
     from mockserver.config import ConfigError, Settings
     try:
         Settings(store=store).check()
