@@ -64,6 +64,31 @@ class Api(TestClient):
         return self.app.state.platform
 
 
+@pytest.fixture(scope="session")
+def redis_server():
+    """One real redis-server (Debian's) for the test session, on a free loopback port; skips
+    with the reason only when redis-server is not installed."""
+    from tests.support.redis_server import RedisServer, redis_server_missing
+
+    missing = redis_server_missing()
+    if missing:
+        pytest.skip(missing)
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test: a URL to give a RedisStore."""
+    if redis_server.proc is None or redis_server.proc.poll() is not None:
+        redis_server.start()  # a test that killed it left it down
+    redis_server.flushall()
+    return redis_server.url
+
+
 @pytest.fixture
 def mock_app():
     return make_app()
