@@ -376,19 +376,24 @@ class MemoryStore:
         """FIFO concurrency: reserve the earliest of ``capacity`` slots in ``pool`` for a job
         of ``duration`` arriving at ``now``. Returns (start, finish). Jobs start in arrival order."""
         with self._lock:
-            doc = self._doc(_SLOTS, pool)
-            frees: list[float] = list(doc["frees"]) if doc else []
-            last_start = doc.get("last_start", 0.0) if doc else 0.0
-            frees = [f for f in frees]
-            heapq.heapify(frees)
-            if len(frees) < capacity:
-                start = now
-            else:
-                while len(frees) > capacity:  # capacity shrank: the earliest-freeing slots go
-                    heapq.heappop(frees)
-                start = max(now, heapq.heappop(frees))
-            start = max(start, last_start)  # FIFO: never start before an earlier arrival
-            finish = start + duration
-            heapq.heappush(frees, finish)
-            self._write(_SLOTS, pool, {"frees": sorted(frees), "last_start": start}, pool.split("|")[0])
+            new, start, finish = self.reserve_slot(self._doc(_SLOTS, pool), capacity, now, duration)
+            self._write(_SLOTS, pool, new, pool.split("|")[0])
             return start, finish
+
+    @staticmethod
+    def reserve_slot(doc: dict | None, capacity: int, now: float, duration: float) -> tuple[dict, float, float]:
+        """The slot computation every backend shares: from the pool's document (or None), the
+        new document and the job's (start, finish)."""
+        frees: list[float] = list(doc["frees"]) if doc else []
+        last_start = doc.get("last_start", 0.0) if doc else 0.0
+        heapq.heapify(frees)
+        if len(frees) < capacity:
+            start = now
+        else:
+            while len(frees) > capacity:  # capacity shrank: the earliest-freeing slots go
+                heapq.heappop(frees)
+            start = max(now, heapq.heappop(frees))
+        start = max(start, last_start)  # FIFO: never start before an earlier arrival
+        finish = start + duration
+        heapq.heappush(frees, finish)
+        return {"frees": sorted(frees), "last_start": start}, start, finish

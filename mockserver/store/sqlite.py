@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from .memory import MemoryStore
 
 
 class SqlitePersistence:
@@ -42,10 +41,3 @@ class SqlitePersistence:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def open_store(state_path: str | None) -> MemoryStore:
-    """The store the server runs on: in memory, or persisted to ``state_path``."""
-    if state_path:
-        return MemoryStore(persistence=SqlitePersistence(state_path))
-    return MemoryStore()

@@ -43,6 +43,7 @@ from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.run_summary import store_summary
 from mockserver.platform.throttle import POLL_MIN_INTERVAL_SECONDS, check_poll
 from mockserver.platform.webhook_urls import admit_webhook_url
+from mockserver.platform.undo import undo_submit
 from mockserver.scenarios import ScenarioError
 
 MODULE = "cvdeepmatch"
@@ -93,7 +94,9 @@ async def submit_match(ctx: Ctx) -> Reply:
         raise ApiError(402, "INSUFFICIENT_CREDITS", details={
             "required": MATCH_COST_CREDITS, "available": refused.available,
             "shortfall": MATCH_COST_CREDITS - refused.available})
-    run = _start_run(ctx, run_id, submission, choice, cv_text)
+    with undo_submit(platform, ctx.client_id, run_id, run_kind=RUN_KIND,
+                     claim=(scope, key) if key is not None else None):  # the store failing midway
+        run = _start_run(ctx, run_id, submission, choice, cv_text)
     return Reply(202, submit_body(run))
 
 

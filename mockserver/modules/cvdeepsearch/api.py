@@ -159,9 +159,15 @@ async def submit_search(ctx: Ctx) -> Reply:
                                                  IDEMPOTENCY_TTL_SECONDS)
         if not claim.fresh:
             original = store.run(claim.value)
-            if original is None:
-                raise RuntimeError(f"idempotency key held by run {claim.value}, which was never stored")
-            return Reply(200, search_response(original, ctx.now, replay=True))
+            if original is None:  # a submit the store failed midway: its claim is dropped, claimed afresh
+                platform.store.release_idempotency(scope, request.idempotency_key, claim.value)
+                claim = platform.store.claim_idempotency(scope, request.idempotency_key, run_id, ctx.now,
+                                                         IDEMPOTENCY_TTL_SECONDS)
+                original = None if claim.fresh else store.run(claim.value)
+                if not claim.fresh and original is None:
+                    raise RuntimeError(f"idempotency key held by run {claim.value}, which was never stored")
+            if original is not None:
+                return Reply(200, search_response(original, ctx.now, replay=True))
     if choice.start_failures:
         attempt_key = f"idem:{request.idempotency_key}" if request.idempotency_key else f"position:{request.position_id}"
         if choice.fails_to_start(store.count_start_attempt(attempt_key)):

@@ -1,0 +1,52 @@
+"""Undoing a submit the store failed in the middle of (issue #15: "nothing is half-written").
+
+A submit writes in this order: idempotency claim → credit hold → run document (and its list
+summary) → settlement → webhook. When the store becomes unreachable after the hold,
+`undo_submit` removes what was written, newest first, each step on its own (a step that
+fails too is left): the settlement and the hold (`Ledger.cancel_hold`), the run and its
+summary, the claim. What can remain when the store stays down through the undo:
+
+- an idempotency claim for a run never stored — harmless: the next submit with that key
+  finds no run behind it, drops the claim and claims afresh;
+- a hold document with its held credits (available credits lower by the run's cost) —
+  until a reset of the client;
+- a run document without a settlement — the run is visible and completes on its timeline,
+  its hold is never charged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Iterator
+
+from ..store.base import StoreUnavailable
+from .run_summary import API_RUN_KIND
+
+log = logging.getLogger("zenhire_mock")
+
+
+@contextlib.contextmanager
+def undo_submit(platform, client_id: str, run_id: str, *, run_kind: str,
+                claim: tuple[str, str] | None = None) -> Iterator[None]:
+    """Run the steps after a successful hold; on `StoreUnavailable` undo them and re-raise.
+    ``claim`` is the idempotency (scope, key) the submit holds for ``run_id``."""
+    try:
+        yield
+    except StoreUnavailable:
+        store = platform.store
+        steps = [lambda: platform.ledger.cancel_hold(client_id, run_id),
+                 lambda: store.delete(run_kind, run_id),
+                 lambda: store.delete(API_RUN_KIND, run_id)]
+        if claim is not None:
+            steps.append(lambda: store.release_idempotency(claim[0], claim[1], run_id))
+        left = 0
+        for step in steps:
+            try:
+                step()
+            except StoreUnavailable:
+                left += 1
+        if left:
+            log.warning("submit of run %s (client %s) interrupted by the store: %d undo step(s) "
+                        "could not be made", run_id, client_id, left)
+        raise

@@ -1,0 +1,127 @@
+"""The Lua scripts of the Redis store: each is one round trip and runs atomically in Redis, so
+an operation that must have one winner across processes (write-if-unchanged, take, an
+idempotency claim, a window hit, a poll gate, a lock release) is one script, never a
+read-modify-write from Python. Scripts build no key names except from prefixes passed in
+(the store is for a single Redis, not Redis Cluster).
+
+Document layout (`redis_store`): a hash per document — ``b`` the JSON body, ``s`` the global
+sequence given at creation, ``v`` a version bumped on every write, ``o`` the owner (absent for
+none) — plus a sorted set per kind and per (kind, owner) scored by sequence.
+"""
+
+# KEYS: doc, kind index, owner index (ignored without owner), sequence counter, kinds set
+# ARGV: mode ("put" | "cas"), expected seq, expected version ("" = absent), member,
+#       has owner ("1"/"0"), owner, body, kind
+# -> {seq, owner or false} ; false when a "cas" found the document changed
+WRITE = """
+local cur = redis.call('HMGET', KEYS[1], 's', 'v', 'o')
+if ARGV[1] == 'cas' and ((cur[1] or '') ~= ARGV[2] or (cur[2] or '') ~= ARGV[3]) then
+  return false
+end
+if cur[1] then
+  redis.call('HSET', KEYS[1], 'b', ARGV[7], 'v', tonumber(cur[2]) + 1)
+  return {cur[1], cur[3]}
+end
+local seq = redis.call('INCR', KEYS[4])
+if ARGV[5] == '1' then
+  redis.call('HSET', KEYS[1], 'b', ARGV[7], 's', seq, 'v', 1, 'o', ARGV[6])
+  redis.call('ZADD', KEYS[3], seq, ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'b', ARGV[7], 's', seq, 'v', 1)
+end
+redis.call('ZADD', KEYS[2], seq, ARGV[4])
+redis.call('SADD', KEYS[5], ARGV[8])
+return {tostring(seq), ARGV[5] == '1' and ARGV[6] or false}
+"""
+
+# KEYS: doc, kind index
+# ARGV: member, owner-index prefix (owner appended), expected seq, expected version ("" = any)
+# -> {body, seq, owner or false} of the removed document, or false (absent / changed)
+REMOVE = """
+local cur = redis.call('HMGET', KEYS[1], 'b', 's', 'o', 'v')
+if not cur[2] then return false end
+if ARGV[3] ~= '' and (cur[2] ~= ARGV[3] or cur[4] ~= ARGV[4]) then return false end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if cur[3] then redis.call('ZREM', ARGV[2] .. cur[3], ARGV[1]) end
+return {cur[1], cur[2], cur[3]}
+"""
+
+# An idempotency claim kept as an ordinary document (kind ``_idempotency``, owner the scope's
+# tenant), live while younger than the TTL in virtual time; the key also expires in real time
+# (generously) so claims do not live forever, and the two oldest index entries whose
+# documents expired are swept on each claim so the indexes do not grow either.
+# KEYS: doc, kind index, owner index, sequence counter, kinds set
+# ARGV: member, owner, now, ttl, value, body, real expiry ms, kind, doc-key prefix, owner-index prefix
+# -> {1, value} when claimed now, {0, value of the live claim} otherwise
+CLAIM = """
+local cur = redis.call('HMGET', KEYS[1], 'b', 'v')
+if cur[1] then
+  local d = cjson.decode(cur[1])
+  if tonumber(ARGV[3]) - tonumber(d['at']) < tonumber(ARGV[4]) then
+    return {0, d['value']}
+  end
+  redis.call('HSET', KEYS[1], 'b', ARGV[6], 'v', tonumber(cur[2]) + 1)
+else
+  local seq = redis.call('INCR', KEYS[4])
+  redis.call('HSET', KEYS[1], 'b', ARGV[6], 's', seq, 'v', 1, 'o', ARGV[2])
+  redis.call('ZADD', KEYS[2], seq, ARGV[1])
+  redis.call('ZADD', KEYS[3], seq, ARGV[1])
+  redis.call('SADD', KEYS[5], ARGV[8])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, 1)) do
+  if redis.call('EXISTS', ARGV[9] .. m) == 0 then
+    redis.call('ZREM', KEYS[2], m)
+    redis.call('ZREM', ARGV[10] .. string.match(m, '^[^|]*'), m)
+  end
+end
+return {1, ARGV[5]}
+"""
+
+# KEYS: doc, kind index ; ARGV: value, member, owner-index prefix -> 1 when the claim of
+# ``value`` was removed
+RELEASE_CLAIM = """
+local b = redis.call('HGET', KEYS[1], 'b')
+if not b then return 0 end
+if cjson.decode(b)['value'] ~= ARGV[1] then return 0 end
+local o = redis.call('HGET', KEYS[1], 'o')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+if o then redis.call('ZREM', ARGV[3] .. o, ARGV[2]) end
+return 1
+"""
+
+# Sliding window: KEYS: window zset ; ARGV: cutoff (now - window), limit, now, unique member,
+# real expiry ms -> false when the hit was recorded, else the oldest hit's time (a string).
+HIT_WINDOW = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return first[2] or ARGV[3]
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return false
+"""
+
+# KEYS: gate ; ARGV: now, min interval, real expiry ms -> false when allowed (now recorded),
+# else the last allowed poll's time (a string)
+POLL_GATE = """
+local last = redis.call('GET', KEYS[1])
+if last and tonumber(ARGV[1]) - tonumber(last) < tonumber(ARGV[2]) then
+  return last
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return false
+"""
+
+# Lock lease: release / extend only when the lease is still ours (compare token).
+UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
