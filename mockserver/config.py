@@ -25,7 +25,7 @@ LIVENESS_PATH = "/__mock/live"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # --store: "memory" (one process, the default) or a Redis URL shared by every process.
 MEMORY_STORE = "memory"
-SHARED_STORE_SCHEMES = ("redis", "rediss")
+SHARED_STORE_SCHEMES = ("redis", "rediss", "unix")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 # The command-line flag of each setting (the CLI's option for it; used in error messages).
@@ -141,7 +141,11 @@ class Settings:
         parts = urlsplit(self.store)
         if parts.scheme not in SHARED_STORE_SCHEMES:
             raise self._bad_store(f"unknown store; use {MEMORY_STORE!r} (one process) or "
-                                  "redis://HOST:PORT/DB (shared by several processes)")
+                                  "redis://HOST:PORT/DB (shared by several processes; also rediss://, unix://PATH)")
+        if parts.scheme == "unix":
+            if not parts.path:
+                raise self._bad_store("names no socket path (unix:///run/redis.sock?db=0)")
+            return self._check_store_with_state()
         try:
             port = parts.port
         except ValueError:
@@ -153,6 +157,9 @@ class Settings:
         db = parts.path.strip("/")
         if db and not db.isdigit():
             raise self._bad_store(f"the database {db!r} must be a whole number (redis://HOST:PORT/0)")
+        self._check_store_with_state()
+
+    def _check_store_with_state(self) -> None:
         if self.state:
             raise ConfigError(f"{self.named('state')}={self.state!r}: a SQLite state file cannot be used with "
                               f"{self.named('store')}={self.store_label()!r} (Redis keeps the state; "
@@ -167,9 +174,6 @@ class Settings:
             raise ConfigError(f"{self.named('workers')}={self.workers}: several workers need a shared store "
                               f"(add --store redis://HOST:PORT/DB); with state {self.store_label()} each "
                               "process would have its own runs, credits and keys")
-        if self.seed is not None:
-            raise ConfigError(f"{self.named('seed')}={self.seed}: cannot be used with {self.named('workers')}="
-                              f"{self.workers}: every worker would draw the same ids from the same seed")
 
     def to_env(self) -> dict[str, str]:
         """Every setting as its ``ZENHIRE_MOCK_*`` variable (`from_env` reads them back to equal

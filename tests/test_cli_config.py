@@ -219,7 +219,7 @@ def test_workers_from_the_environment_without_a_shared_store_names_the_variable(
     (("--store", "redis://127.0.0.1:port/0"), {}, ("--store", "port")),
     (("--store", "redis:///0"), {}, ("--store", "no host")),
     (("--store", "redis://127.0.0.1:6390/0", "--state", "state.db"), {}, ("--state", "--store", "one of them")),
-    (("--store", "redis://127.0.0.1:6390/0", "--workers", "2", "--seed", "7"), {}, ("--seed=7", "--workers=2")),
+    (("--store", "unix://"), {}, ("--store", "socket path")),
     (("--workers", "0"), {}, ("--workers", "at least 1")),
     ((), {"ZENHIRE_MOCK_WORKERS": "two"}, ("ZENHIRE_MOCK_WORKERS", "'two'", "whole number")),
 ])
