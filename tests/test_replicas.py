@@ -101,7 +101,7 @@ def test_fifty_concurrent_submits_with_one_idempotency_key_across_replicas_make_
     with ThreadPoolExecutor(max_workers=25) as pool:
         responses = list(pool.map(one, range(50)))
     statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200] * 49 + [202], statuses
+    assert statuses == [200] * 49 + [202], [(r.status_code, r.json().get("id"), r.json().get("idempotent_replay")) for r in responses if r.status_code != 200]
     ids = {r.json()["id"] for r in responses}
     assert len(ids) == 1, ids
     assert all(r.json()["idempotent_replay"] for r in responses if r.status_code == 200)
@@ -141,7 +141,7 @@ def test_the_submit_window_holds_across_replicas(pair):
 def test_the_credits_ledger_sums_exactly_after_runs_split_across_replicas_settle(pair):
     a, b = pair
     before = credits(b)
-    seconds = [59.0, 60.0, 61.0, 120.0, 200.0, 300.0, 90.0, 150.0]
+    seconds = [180.0, 181.0, 240.0, 241.0, 300.0, 359.0, 360.0, 421.0]  # 3 to 8 credits
     runs = {}
     for i, length in enumerate(seconds):
         client = (a, b)[i % 2]
@@ -163,7 +163,7 @@ def test_the_credits_ledger_sums_exactly_after_runs_split_across_replicas_settle
 # -- webhooks ------------------------------------------------------------------------------
 
 def delivered_ids(receiver: WebhookReceiver) -> list[str]:
-    return [json.loads(r.body)["id"] for r in receiver.requests]
+    return [json.loads(r.body)["external_request_id"] for r in receiver.requests]
 
 
 def test_each_webhook_is_delivered_once_with_deliveries_triggered_on_both_replicas(pair):
@@ -216,7 +216,7 @@ def test_serve_with_two_workers_answers_on_one_port_with_shared_runs(redis_url):
         replica.wait_live()
         banner = replica.output()
         assert "2 worker processes" in banner and redis_url in banner, banner
-        bounded(lambda: len(replica.children()) == 2, what="two worker processes")
+        bounded(lambda: len(replica.workers()) == 2, what="two worker processes")
         ids = []
         for _ in range(12):  # a new connection each time: the kernel spreads them over the workers
             with ReplicaClient(replica) as fresh:
@@ -240,16 +240,16 @@ def test_kill_9_of_one_replica_mid_load_loses_no_acknowledged_submit(pair):
     def one(i: int) -> None:
         client = (a, b)[i % 2]
         try:
-            r = submit(client, data=audio("flac", 30.0))
+            r = submit(client)
         except httpx.HTTPError:
-            assert client is a and killed.is_set(), f"B failed a request: {i}"
+            assert client is a and killed.is_set(), f"request {i} failed on {client.replica.name}"
             return
         if r.status_code == 202:
             with lock:
                 acknowledged.append(r.json()["id"])
                 if len(acknowledged) == 10:
+                    killed.set()  # from here on, A may fail a request (it is being killed)
                     a.replica.kill()
-                    killed.set()
         else:
             assert client is a and r.status_code >= 500, r.text
 

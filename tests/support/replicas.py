@@ -93,6 +93,16 @@ class Replica:
                     pids += [int(p) for p in (task / "children").read_text().split()]
         return pids
 
+    def workers(self) -> list[int]:
+        """PIDs of this replica's uvicorn worker processes (``--workers N``; multiprocessing's
+        resource tracker, also a child, is not one)."""
+        found = []
+        for pid in self.children():
+            with contextlib.suppress(OSError):
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+        return found
+
     def kill(self) -> None:
         """``kill -9`` this replica (and any worker it spawned), by PID, and reap it."""
         doomed = self.children()
