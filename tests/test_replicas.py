@@ -291,3 +291,55 @@ def _quietly(fn, *args) -> None:
         fn(*args)
     except httpx.HTTPError:
         pass  # the replica serving the call was killed
+
+
+# -- the compose example, without Docker ----------------------------------------------------------
+
+def test_the_compose_example_is_two_replicas_on_one_loopback_redis(tmp_path):
+    """docs/compose.yaml run as processes here: its Redis command and each mock service's
+    environment (ports swapped for free ones) make one platform — a credit change through
+    one replica is answered by the other, and the service with workers has two."""
+    import socket
+    import subprocess
+
+    import yaml
+
+    from tests.support.redis_server import REDIS_SERVER, _ping
+    compose = yaml.safe_load((Path(__file__).resolve().parents[1] / "docs" / "compose.yaml").read_text())
+    services = compose["services"]
+    redis_cmd = services["redis"]["command"]
+    assert redis_cmd[redis_cmd.index("--bind") + 1] == "127.0.0.1"
+    assert redis_cmd[redis_cmd.index("--save") + 1] == "" and "--appendonly" in redis_cmd
+    mocks = {name: s["environment"] for name, s in services.items() if name != "redis"}
+    assert len(mocks) == 2 and all(s.get("network_mode") == "host" for s in services.values())
+    assert {env["ZENHIRE_MOCK_HOST"] for env in mocks.values()} == {"127.0.0.1"}
+    (store,) = {env["ZENHIRE_MOCK_STORE"] for env in mocks.values()}
+    compose_port = redis_cmd[redis_cmd.index("--port") + 1]
+    assert store == f"redis://127.0.0.1:{compose_port}/0"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    redis = subprocess.Popen([REDIS_SERVER, *[port if a == compose_port else a for a in redis_cmd[1:]],
+                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started: list[Replica] = []
+    try:
+        bounded(lambda: _ping(int(port)), seconds=10, what="the compose Redis answers")
+        for name, env in mocks.items():
+            env = {**{k: str(v) for k, v in env.items()}, "ZENHIRE_MOCK_PORT": "0",
+                   "ZENHIRE_MOCK_STORE": store.replace(f":{compose_port}/", f":{port}/"),
+                   "ZENHIRE_MOCK_LOG_LEVEL": "warning"}
+            started.append(Replica(name, [], env=env))
+        for replica in started:
+            replica.wait_live()
+        with_workers = [r for r, env in zip(started, mocks.values()) if int(env.get("ZENHIRE_MOCK_WORKERS", 1)) > 1]
+        assert len(with_workers) == 1
+        bounded(lambda: len(with_workers[0].workers()) == 2, what="two workers")
+        with ReplicaClient(started[0]) as a, ReplicaClient(started[1]) as b:
+            a.control("POST", "/clients/acme/credits", json={"balance": 2468})
+            assert credits(b)["creditBalance"] == 2468
+    finally:
+        for replica in started:
+            replica.stop()
+        redis.terminate()
+        redis.wait(timeout=10)
