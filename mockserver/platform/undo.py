@@ -1,4 +1,12 @@
-"""Undoing a submit the store failed in the middle of (issue #15: "nothing is half-written").
+"""A submit's writes across processes (issue #15): one at a time per idempotency key, and
+undone when the store fails in the middle ("nothing is half-written").
+
+`idempotent_section`: with a shared store, a submit carrying an idempotency key runs from its
+claim to its stored run under the store lock ``idem|<scope>|<key>``. A concurrent duplicate
+on another replica then finds the run stored and replays it — it never mistakes the winner,
+still mid-submit, for a claim whose run was never stored (which it would drop and claim
+afresh: two runs). With a store of one process there is no await between claim and run, so
+no lock is needed.
 
 A submit writes in this order: idempotency claim → credit hold → run document (and its list
 summary) → settlement → webhook. When the store becomes unreachable after the hold,
@@ -24,6 +32,13 @@ from ..store.base import StoreUnavailable
 from .run_summary import API_RUN_KIND
 
 log = logging.getLogger("zenhire_mock")
+
+
+def idempotent_section(store, scope: str, key: str | None):
+    """The lock a keyed submit holds from claim to stored run (shared store), else nothing."""
+    if key is None or not store.shared:
+        return contextlib.nullcontext()
+    return store.lock(f"idem|{scope}|{key}")
 
 
 @contextlib.contextmanager
