@@ -11,8 +11,8 @@ no lock is needed.
 A submit writes in this order: idempotency claim → credit hold → run document (and its list
 summary) → settlement → webhook. When the store becomes unreachable after the hold,
 `undo_submit` removes what was written, newest first, each step on its own (a step that
-fails too is left): the settlement and the hold (`Ledger.cancel_hold`), the run and its
-summary, the claim. What can remain when the store stays down through the undo:
+fails too is left): the settlement and the hold (`Ledger.cancel_hold`, recorded as a
+release), the run and its summary, the claim. What can remain when the store stays down through the undo:
 
 - an idempotency claim for a run never stored — harmless: the next submit with that key
   finds no run behind it, drops the claim and claims afresh;
@@ -42,7 +42,7 @@ def idempotent_section(store, scope: str, key: str | None):
 
 
 @contextlib.contextmanager
-def undo_submit(platform, client_id: str, run_id: str, *, run_kind: str,
+def undo_submit(platform, client_id: str, run_id: str, now: float, *, run_kind: str,
                 claim: tuple[str, str] | None = None) -> Iterator[None]:
     """Run the steps after a successful hold; on `StoreUnavailable` undo them and re-raise.
     ``claim`` is the idempotency (scope, key) the submit holds for ``run_id``."""
@@ -50,7 +50,7 @@ def undo_submit(platform, client_id: str, run_id: str, *, run_kind: str,
         yield
     except StoreUnavailable:
         store = platform.store
-        steps = [lambda: platform.ledger.cancel_hold(client_id, run_id),
+        steps = [lambda: platform.ledger.cancel_hold(client_id, run_id, now),
                  lambda: store.delete(run_kind, run_id),
                  lambda: store.delete(API_RUN_KIND, run_id)]
         if claim is not None:

@@ -95,7 +95,7 @@ async def submit_match(ctx: Ctx) -> Reply:
             raise ApiError(402, "INSUFFICIENT_CREDITS", details={
                 "required": MATCH_COST_CREDITS, "available": refused.available,
                 "shortfall": MATCH_COST_CREDITS - refused.available})
-        with undo_submit(platform, ctx.client_id, run_id, run_kind=RUN_KIND,
+        with undo_submit(platform, ctx.client_id, run_id, ctx.now, run_kind=RUN_KIND,
                          claim=(scope, key) if key is not None else None):  # the store failing midway
             run = _start_run(ctx, run_id, submission, choice, cv_text)
         return Reply(202, submit_body(run))
