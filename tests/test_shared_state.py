@@ -217,6 +217,8 @@ def test_the_live_interview_cap_holds_across_replicas(pair):
     assert refused.json()["error"]["code"] == "CONCURRENCY_LIMIT"
     refused = act(b, "start", token_of(third))
     assert refused.status_code == 429
+    page = b.post("/candidate/api/start", json={"token": token_of(third)})  # the candidate's own page
+    assert page.status_code == 429 and page.json()["error"]["code"] == "CONCURRENCY_LIMIT"
     act_ok(b, "finish", token_of(first))
     assert act_ok(a, "start", token_of(third))["status"] == "in_progress"
     assert get_session(b, third["id"], key=CAP2)["status"] == "in_progress"
