@@ -131,6 +131,10 @@ class Pipeline:
                 platform.outage.failed(exc)
                 reply = error_reply(ApiError(503, "INTERNAL_ERROR", STORE_DOWN_MESSAGE,
                                              retry_after=STORE_RETRY_AFTER), platform, rid)
+            except TimeoutError as exc:  # a shared store's lock held too long by another process
+                log.warning("%s: %s", op.operation_id, exc)
+                reply = error_reply(ApiError(503, "INTERNAL_ERROR", "The platform is busy. Retry after the indicated delay.",
+                                             retry_after=STORE_RETRY_AFTER), platform, rid)
             except Exception:  # the mock's own bug: report it the documented way
                 log.exception("unhandled error in %s", op.operation_id)
                 reply = error_reply(ApiError(500, "INTERNAL_ERROR"), platform, rid)

@@ -217,6 +217,8 @@ def test_the_live_interview_cap_holds_across_replicas(pair):
     assert refused.json()["error"]["code"] == "CONCURRENCY_LIMIT"
     refused = act(b, "start", token_of(third))
     assert refused.status_code == 429
+    page = b.post("/candidate/api/start", json={"token": token_of(third)})  # the candidate's own page
+    assert page.status_code == 429 and page.json()["error"]["code"] == "CONCURRENCY_LIMIT"
     act_ok(b, "finish", token_of(first))
     assert act_ok(a, "start", token_of(third))["status"] == "in_progress"
     assert get_session(b, third["id"], key=CAP2)["status"] == "in_progress"
@@ -237,3 +239,39 @@ def test_seeded_replicas_draw_different_ids_and_the_first_keeps_the_single_proce
         run_a = speech_submitted(a)["id"]
         run_b = speech_submitted(b)["id"]
         assert run_a != run_b
+
+
+# -- concurrency across replicas ------------------------------------------------------------------
+
+def concurrently(calls) -> list:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def test_concurrent_submits_with_one_idempotency_key_split_across_replicas_make_one_run(redis_url):
+    with replica(redis_url) as a, replica(redis_url) as b:
+        key = str(uuid.uuid4())
+        start = a.call("GET", "/api/v1/credits").json()["creditBalance"]
+        # clients without lifespan: each request runs on its own event loop, so the threads overlap
+        loose = [Api(api.app) for api in (a, b)]
+        replies = concurrently([lambda api=loose[i % 2]: cvdm_submit(api, idempotency_key=key) for i in range(12)])
+        assert sorted({r.status_code for r in replies}) in ([200, 202], [202])
+        assert [r.status_code for r in replies].count(202) == 1
+        assert len({r.json()["id"] for r in replies}) == 1
+        assert b.call("GET", "/api/v1/credits").json()["availableCredits"] == start - 3
+
+
+def test_concurrent_holds_across_replicas_never_overdraw_the_balance(redis_url):
+    with replica(redis_url) as a, replica(redis_url) as b:
+        client = client_id_of(a, FULL)
+        assert a.post(f"/__mock/clients/{client}/credits", json={"balance": 3 * 5 + 2}).status_code == 200
+        loose = [Api(api.app) for api in (a, b)]
+        replies = concurrently([lambda api=loose[i % 2]: cvdm_submit(api) for i in range(12)])
+        codes = sorted(r.status_code for r in replies)
+        assert codes.count(202) == 5 and codes.count(402) == 7, codes
+        account = b.call("GET", "/api/v1/credits").json()
+        assert (account["heldCredits"], account["availableCredits"]) == (15, 2)
+        holds = [t for t in a.platform.store.scan(TXN, owner=client) if t["type"] == "hold"]
+        assert len(holds) == 5

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import uuid
 
 import pytest
 
@@ -21,7 +22,9 @@ from conftest import FULL, Api
 from mockserver.app import create_app
 from mockserver.config import Settings
 from mockserver.platform.outage import without_credentials
+from mockserver.store import MemoryStore, StoreUnavailable
 from mockserver.store.redis_store import RedisStore
+from test_cvdeepmatch_submit import submit as cvdm_submit
 from test_speech_support import poll as speech_poll, submit as speech_submit, submitted as speech_submitted
 
 
@@ -114,3 +117,35 @@ def test_an_unshared_store_never_syncs_and_keeps_its_fast_path():
     assert platform.ids.replica == 1
     with Api(api_app) as api:
         assert api.call("GET", "/api/v1/credits", key=FULL).status_code == 200
+
+
+class FailingOnce(MemoryStore):
+    """A store that becomes unreachable for one write of one kind (then answers again)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.fail_kind = kind
+
+    def put(self, kind, key, doc, *, owner=None):
+        if kind == self.fail_kind:
+            self.fail_kind = None
+            raise StoreUnavailable("store went away mid-submit")
+        return super().put(kind, key, doc, owner=owner)
+
+
+def test_a_submit_the_store_fails_midway_leaves_no_hold_and_its_key_can_be_retried():
+    store = FailingOnce("cvdm_run")
+    with Api(create_app(Settings(clock="manual", strict=True), store=store)) as api:
+        before = api.call("GET", "/api/v1/credits").json()
+        key = str(uuid.uuid4())
+        failed = cvdm_submit(api, idempotency_key=key)
+        assert_store_down_envelope(api, failed, "submitCvDeepMatch")
+        after = api.call("GET", "/api/v1/credits").json()
+        assert (after["heldCredits"], after["availableCredits"]) == (before["heldCredits"], before["availableCredits"])
+        undone = [t["type"] for t in after["recentTransactions"]]
+        assert undone == ["release", "hold"] + [t["type"] for t in before["recentTransactions"]]
+        assert after["recentTransactions"][0]["amount"] == after["recentTransactions"][1]["amount"] == 3
+        assert list(store.scan("hold")) == [] and list(store.scan("settlement")) == []
+        retried = cvdm_submit(api, idempotency_key=key)
+        assert retried.status_code == 202, retried.text
+        assert api.call("GET", "/api/v1/credits").json()["heldCredits"] == before["heldCredits"] + 3

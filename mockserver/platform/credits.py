@@ -29,7 +29,7 @@ across processes); the recent transactions are always the newest window re-sorte
 
 Failure midway (the store unreachable): a hold writes its `hold` document first and then
 the account, so an account never holds credits without their document; `cancel_hold` undoes
-a hold whose run could not be stored. A settlement is taken (removed) before it is applied:
+a hold whose run could not be stored (a release transaction, as for a failed run). A settlement is taken (removed) before it is applied:
 if the store fails between the two, that one run's hold stays held (reported, never charged
 twice).
 """
@@ -170,7 +170,8 @@ class Ledger:
             doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
             if refused:
                 return refused[0]
-            self.store.put(HOLD, self._hold_key(client_id, run_id), {"amount": amount}, owner=client_id)
+            self.store.put(HOLD, self._hold_key(client_id, run_id), {"amount": amount, "module": module},
+                           owner=client_id)
         self._record(client_id, "hold", amount, doc["balance"], now, module, run_id,
                      f"Hold for {module} run")
         return None
@@ -183,7 +184,7 @@ class Ledger:
             if amount > available:
                 return HoldRefused(available=max(available, 0), cost=amount)
             # the hold document first: an account never holds credits no document explains
-            self.store.put(HOLD, key, {"amount": amount}, owner=client_id)
+            self.store.put(HOLD, key, {"amount": amount, "module": module}, owner=client_id)
             try:
                 doc = self.store.update(ACCOUNT, client_id, lambda cur: dict(cur or self._fresh(client_id),
                                                                              held=(cur or {}).get("held", 0) + amount),
@@ -196,18 +197,22 @@ class Ledger:
                          f"Hold for {module} run")
         return None
 
-    def cancel_hold(self, client_id: str, run_id: str) -> None:
+    def cancel_hold(self, client_id: str, run_id: str, now: float) -> None:
         """Undo a hold whose run could not be stored (the store failed midway through a
-        submit): the held credits are free again and no transaction remains to explain."""
+        submit): the held credits are free again, recorded as a release (as for a failed run)."""
         with self._client_lock(client_id):
             held = self.store.take(HOLD, self._hold_key(client_id, run_id))
             if held is None:
                 return
-            self.store.update(ACCOUNT, client_id,
-                              lambda cur: dict(cur or self._fresh(client_id),
-                                               held=max((cur or {}).get("held", 0) - int(held["amount"]), 0)),
-                              owner=client_id)
             self.store.delete(SETTLEMENT, self._hold_key(client_id, run_id))
+            amount = int(held["amount"])
+            doc = self.store.update(ACCOUNT, client_id,
+                                    lambda cur: dict(cur or self._fresh(client_id),
+                                                     held=max((cur or {}).get("held", 0) - amount, 0)),
+                                    owner=client_id)
+            module = held.get("module")
+            self._record(client_id, "release", amount, doc["balance"], now, module, run_id,
+                         f"Hold released for {module} run")
 
     def schedule(self, client_id: str, run_id: str, at: float, action: str, module: str,
                  amount: int | None = None) -> None:

@@ -93,7 +93,7 @@ async def submit_speech_analysis(ctx: Ctx) -> Reply:
                        f"This recording costs {refused.cost} credits; {refused.available} are available.",
                        details={"cost": refused.cost, "available": refused.available})
     capacity = platform.registry.concurrency(ctx.key)
-    with undo_submit(platform, ctx.client_id, run_id, run_kind=RUN_KIND):  # the store failing midway
+    with undo_submit(platform, ctx.client_id, run_id, ctx.now, run_kind=RUN_KIND):  # the store failing midway
         start_at, finish_at = platform.store.schedule_slot(slot_pool(ctx.client_id), capacity, ctx.now,
                                                            plan.processing_seconds)
         platform.ledger.schedule(ctx.client_id, run_id, finish_at,
