@@ -64,21 +64,6 @@ def check_faults(scenarios: Scenarios, contract: Contract) -> None:
                     f"faults[{i}]: {then['status']} {then['code']} is not documented for {op_id}")
 
 
-class StoreDeliveryPersistence:
-    """Keeps webhook deliveries in the store so they survive a restart with --state."""
-
-    KIND = "webhook_delivery"
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def save(self, delivery: dict) -> None:
-        self.store.put(self.KIND, delivery["id"], delivery, owner=delivery.get("client_id"))
-
-    def load_all(self) -> list[dict]:
-        return [{k: v for k, v in d.items() if not k.startswith("_")} for d in self.store.scan(self.KIND)]
-
-
 def make_resolver(current_scenarios: Callable[[], Scenarios], override: Resolver | None) -> ScenarioDnsResolver:
     """The webhook resolver: the scenarios in force (re-read after a reload) put their DNS
     table in front of a test's own resolver, else the operating system's."""
@@ -93,7 +78,7 @@ def make_webhooks(platform: Platform) -> WebhookEngine:
         return client.secret() if client else DEFAULT_WEBHOOK_SECRET
 
     return WebhookEngine(platform.clock, resolver=platform.resolver, allow_local=platform.settings.allow_local_webhooks,
-                         secret_for=secret_for, persistence=StoreDeliveryPersistence(platform.store),
+                         secret_for=secret_for, store=platform.store,
                          timeout=platform.settings.webhook_timeout, new_id=platform.ids.delivery_id)
 
 
@@ -144,7 +129,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     ledger = Ledger(store, lambda cid: registry.clients[cid].credits if cid in registry.clients else 0,
                     new_txn_id=ids.txn_id)
     platform = Platform(settings=settings, contract=contract, clock=clock, ids=ids, store=store, registry=registry,
-                        scenarios=scenarios, ledger=ledger, journal=Journal(settings.journal_size), started_at=clock.now(),
+                        scenarios=scenarios, ledger=ledger, journal=Journal.for_store(store, settings.journal_size), started_at=clock.now(),
                         resolver=make_resolver(lambda: platform.scenarios, resolver))
     platform.outage = OutageLog(getattr(store, "url", None) or getattr(settings, "store", None) or settings.state)
     platform.webhooks = make_webhooks(platform)

@@ -7,6 +7,15 @@ the tick bus (`scheduler.on_tick(hook)`, called with the virtual now before ever
 at every step of a clock move) and queue them. In real and scaled modes a background task sleeps until the next due attempt (in
 real seconds); in manual mode the control API's clock moves call `run_due` directly, so a
 test that advances the clock sees the deliveries done when the call returns.
+
+Several processes may share the store (issue #15): every round starts with
+`platform.sync()` (the shared clock and configuration), the due attempts come from the
+shared pending queue, and each attempt is leased by the one process that makes it. The
+background task wakes at least every `MAX_SLEEP_SECONDS`, so a delivery another process
+enqueued is noticed within that bound. A clock move makes every attempt due on the way,
+wherever it was enqueued; one that another process is making (leased) is waited for — until
+its holder records it, or its lease expires and this process takes it over — before the
+clock moves past it, so the move returns with everything due made.
 """
 
 from __future__ import annotations
@@ -18,6 +27,9 @@ from typing import Callable
 from .platform.context import Platform
 
 log = logging.getLogger("zenhire_mock")
+
+MAX_SLEEP_SECONDS = 1.0  # how late a delivery enqueued by another process may be noticed
+LEASE_POLL_SECONDS = 0.02  # how often a clock move looks again at an attempt leased elsewhere
 
 
 class Scheduler:
@@ -57,6 +69,7 @@ class Scheduler:
 
     async def run_due(self, max_rounds: int = 50) -> int:
         async with self._running:
+            self.platform.sync()
             return await self._run_due(max_rounds)
 
     async def _run_due(self, max_rounds: int) -> int:
@@ -79,21 +92,45 @@ class Scheduler:
         """Move the clock to ``target`` *through* every webhook attempt due on the way: each
         is made at its own virtual time (so retries keep their 1 s / 4 s spacing and each
         attempt is signed with its own time, HOOK-5/HOOK-8), then the clock lands on
-        ``target``. Returns the number of attempts made."""
+        ``target``. An attempt due on the way that another process is making is waited for
+        (until recorded, or its lease expired and it is made here). Returns the number of
+        attempts this process made."""
         clock, engine = self.platform.clock, self.platform.webhooks
         made = 0
         async with self._running:
+            self.platform.sync()
             for _ in range(max_steps):
                 self.tick()
-                due = engine.next_due() if engine is not None else None
+                due = engine.next_due(include_leased=True) if engine is not None else None
                 if due is None or due > target:
                     break
-                if due > clock.now():
-                    clock.set(due)
-                made += await engine.run_due()
+                free = engine.next_due()
+                if free is not None and free <= max(due, clock.now()):
+                    if free > clock.now():
+                        clock.set(free)
+                    made += await engine.run_due()
+                    continue
+                if not await self._wait_for_leased(due):
+                    break
             if target > clock.now():
                 clock.set(target)
             return made + await self._run_due(50)
+
+    async def _wait_for_leased(self, up_to: float) -> bool:
+        """Wait (polling) until no attempt due by ``up_to`` is held by a live lease; their
+        leases expire within ``engine.lease_seconds``. False when that bound passed in real
+        time and one is still held (a lease clock that does not move): the move goes on."""
+        engine = self.platform.webhooks
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + engine.lease_seconds + 1.0
+        while engine.in_flight(up_to):
+            if loop.time() > give_up:
+                log.warning("clock move: webhook attempts %s still leased after %.0f s; moving on",
+                            engine.in_flight(up_to), engine.lease_seconds)
+                return False
+            await asyncio.sleep(LEASE_POLL_SECONDS)
+            self.platform.sync()
+        return True
 
     async def _serve(self) -> None:
         clock = self.platform.clock
@@ -105,9 +142,9 @@ class Scheduler:
             engine = self.platform.webhooks
             due = engine.next_due() if engine is not None else None
             if clock.mode == "manual" or due is None:
-                timeout = 1.0
+                timeout = MAX_SLEEP_SECONDS
             else:
-                timeout = min(max(clock.real_seconds(due - clock.now()), 0.0), 1.0)
+                timeout = min(max(clock.real_seconds(due - clock.now()), 0.0), MAX_SLEEP_SECONDS)
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)

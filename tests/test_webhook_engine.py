@@ -14,7 +14,8 @@ import asyncio
 import pytest
 
 from mockserver.clock import Clock, parse_iso
-from mockserver.webhooks import InMemoryDeliveryStore, WebhookEngine, compact_json, verify_signature
+from mockserver.store import MemoryStore
+from mockserver.webhooks import WebhookEngine, compact_json, verify_signature
 from mockserver.webhooks.policy import MAX_ATTEMPTS, classify, jitter, retry_delay
 from tests.support.webhook_receiver import WebhookReceiver, redirect, refused_url, slow, status
 
@@ -63,9 +64,9 @@ def clock():
     return Clock("manual", start=START)
 
 
-def make_engine(clock, *, secrets=None, persistence=None, timeout=2.0, wall=None):
+def make_engine(clock, *, secrets=None, store=None, timeout=2.0, wall=None):
     return WebhookEngine(clock, allow_local=True, secret_for=secrets or Secrets(),
-                         persistence=persistence, timeout=timeout, wall_time=wall or Wall())
+                         store=store, timeout=timeout, wall_time=wall or Wall())
 
 
 def run(coro):
@@ -305,14 +306,14 @@ def test_the_delivery_log_is_kept_per_client(receiver, clock):
 
 def test_a_restarted_engine_resumes_pending_deliveries_from_persistence(receiver, clock):
     receiver.program(status(500), status(200))
-    store = InMemoryDeliveryStore()
-    first_engine = make_engine(clock, persistence=store)
+    store = MemoryStore()
+    first_engine = make_engine(clock, store=store)
     pending = enqueue(first_engine, receiver.url)
     run(first_engine.drain())
     due = first_engine.next_due()
     del first_engine  # the process stops between attempts
 
-    restarted = make_engine(clock, persistence=store)
+    restarted = make_engine(clock, store=store)
     assert restarted.next_due() == due
     clock.set(due)
     assert run(restarted.drain()) == 1
@@ -324,12 +325,12 @@ def test_a_restarted_engine_resumes_pending_deliveries_from_persistence(receiver
 
 
 def test_finished_deliveries_are_kept_in_the_log_but_never_resent_after_restart(receiver, clock):
-    store = InMemoryDeliveryStore()
-    engine = make_engine(clock, persistence=store)
+    store = MemoryStore()
+    engine = make_engine(clock, store=store)
     delivered = enqueue(engine, receiver.url)
     run(engine.drain())
 
-    restarted = make_engine(clock, persistence=store)
+    restarted = make_engine(clock, store=store)
     clock.advance(60)
     assert run(restarted.drain()) == 0 and restarted.next_due() is None
     assert restarted.delivery(delivered)["state"] == "delivered"
@@ -410,3 +411,61 @@ def test_pinning_keeps_literal_addresses_and_sets_sni_for_https():
     assert url == "https://93.184.215.14/cb?q=1"
     assert headers["Host"] == "hooks.example.test" and ext == {"sni_hostname": "hooks.example.test"}
 
+
+
+# -- restarts with a store of its own (--state) -------------------------------------------------
+def test_an_attempt_cut_off_by_a_restart_is_made_again_at_once(receiver, clock):
+    store = MemoryStore()
+    engine = make_engine(clock, store=store)
+    delivery_id = enqueue(engine, receiver.url)
+    assert engine.queue.take(delivery_id, clock.now()) is not None  # leased, then the process stops
+
+    restarted = make_engine(clock, store=store)  # no other process shares this store
+    assert restarted.next_due() == START
+    assert run(restarted.drain()) == 1
+    assert restarted.delivery(delivery_id)["state"] == "delivered" and len(receiver.requests) == 1
+
+
+def test_pending_deliveries_resume_from_a_state_file(receiver, clock, tmp_path):
+    from mockserver.store import SqlitePersistence
+    receiver.program(status(500), status(200))
+    first = SqlitePersistence(tmp_path / "state.sqlite")
+    engine = make_engine(clock, store=MemoryStore(persistence=first))
+    delivery_id = enqueue(engine, receiver.url)
+    run(engine.drain())
+    due = engine.next_due()
+    first.close()
+
+    restarted = make_engine(clock, store=MemoryStore(persistence=SqlitePersistence(tmp_path / "state.sqlite")))
+    assert restarted.next_due() == due
+    clock.set(due)
+    assert run(restarted.drain()) == 1
+    log = restarted.delivery(delivery_id)
+    assert [a["status"] for a in log["attempts"]] == [500, 200] and log["state"] == "delivered"
+    assert [r.body for r in receiver.requests] == [compact_json(PAYLOAD)] * 2
+
+
+def test_a_state_file_written_before_the_pending_queue_existed_resumes_its_pending_deliveries(receiver, clock):
+    store = MemoryStore()
+    old = {"id": "whd_old", "kind": "cvdm", "client_id": "client_a", "run_id": RUN_ID, "url": receiver.url,
+           "state": "pending", "created_at": clock.iso(), "next_attempt_at": clock.iso(), "due_epoch": START,
+           "body": compact_json(PAYLOAD).decode("utf-8"), "attempts": []}
+    store.put("webhook_delivery", "whd_old", old, owner="client_a")
+    store.put("webhook_delivery", "whd_done", dict(old, id="whd_done", state="delivered", due_epoch=None),
+              owner="client_a")
+
+    engine = make_engine(clock, store=store)
+    assert engine.next_due() == START
+    assert run(engine.drain()) == 1
+    assert engine.delivery("whd_old")["state"] == "delivered" and len(receiver.requests) == 1
+
+
+def test_a_client_reset_drops_its_pending_deliveries(receiver, clock):
+    store = MemoryStore()
+    engine = make_engine(clock, store=store)
+    enqueue(engine, receiver.url, client_id="client_a")
+    kept = enqueue(engine, receiver.url, client_id="client_b")
+    store.purge_owner("client_a")  # the control API's reset of one client
+    assert run(engine.drain()) == 1
+    assert [d["id"] for d in engine.deliveries()] == [kept] and len(receiver.requests) == 1
+    assert engine.next_due(include_leased=True) is None

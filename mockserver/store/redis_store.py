@@ -149,6 +149,22 @@ class RedisStore:
     def _owner_index(self, kind: str, owner: str | None) -> str:
         return self._owner_prefix(kind) + ("" if owner is None else owner)
 
+    # -- for companions on the same Redis (the journal's rows) --------------------------------
+    @property
+    def client(self) -> redis.Redis:
+        """The redis-py client (its connection pool) this store talks through."""
+        return self._r
+
+    def available(self) -> contextlib.AbstractContextManager[None]:
+        """Redis failures inside the block as `StoreUnavailable` (one line naming the server)."""
+        return self._up()
+
+    def journal_rows(self, capacity: int):
+        """The request journal's lines in this Redis, shared by every process (`Journal.for_store`)."""
+        from .redis_journal import RedisRows
+
+        return RedisRows(self, capacity)
+
     def close(self) -> None:
         self._closed.set()
         self._r.close()

@@ -7,23 +7,25 @@
 - ``policy``: 3 attempts, backoff 1 s then 4 s with jitter; what is retried.
 - ``transport``: one attempt = one POST with httpx, no redirects.
 - ``engine``: the queue, the schedule on the virtual clock, and the delivery log.
-- ``persistence``: where the log survives restarts.
+- ``persistence``: the log and the pending queue on the platform's store, and the leases that
+  make each attempt once across processes sharing it.
 """
 
 from .admission import Refusal, StaticResolver, check_webhook_url, inspect_webhook_url, system_resolver
 from .engine import WebhookEngine
-from .persistence import DeliveryPersistence, InMemoryDeliveryStore
+from .persistence import DeliveryBusy, DeliveryStore, Lease
 from .policy import classify, retry_delay
 from .signing import HEADER_SCHEMES, HeaderScheme, compact_json, sign, signed_headers, verify_signature
 from .transport import AttemptResult, HttpxTransport
 
 __all__ = [
     "AttemptResult",
-    "DeliveryPersistence",
+    "DeliveryBusy",
+    "DeliveryStore",
     "HEADER_SCHEMES",
     "HeaderScheme",
     "HttpxTransport",
-    "InMemoryDeliveryStore",
+    "Lease",
     "Refusal",
     "StaticResolver",
     "WebhookEngine",

@@ -22,54 +22,80 @@ outcome: delivered|retry|permanent|exhausted, next_attempt_at}]}``. Times are IS
 the virtual clock (``at`` = the attempt's virtual time), except ``signed_at``: the real time
 the attempt was signed and sent, whose whole seconds are ``signature_timestamp`` (the ``t=``).
 ``due_epoch`` is the virtual epoch of the next attempt (None when done).
-On construction every persisted record is loaded; pending ones resume at their due time
-(at once when that has passed). An attempt cut off by a restart is made again.
+
+The log and the queue live on the platform's ``Store`` (``persistence``): records by client,
+and a small set of pending entries (only unfinished deliveries) from which ``next_due`` and
+"what is due now" are read, so their cost is the number of unfinished deliveries, not the
+history. Records and entries survive a restart with ``--state``: pending deliveries resume at
+their due time (at once when that has passed), and an attempt cut off by a restart is made again.
+
+Several processes may share the store (issue #15). Every attempt — scheduled or a resend — is
+made only under a lease on its delivery (``persistence``: holder, token, a REAL-time expiry of
+``lease_seconds``, by default twice the transport timeout plus a margin); other processes skip
+it while the lease lives, and take it over once it expired (its holder stopped mid-attempt:
+the attempt is made again). The attempt is recorded and the lease dropped in one step with the
+state change, so each attempt is made once while processes live, wherever it was enqueued, and
+a retry's due time is computed, as always, from the virtual time its failed attempt ended.
+``lease_time`` (default: the clock's ``wall_now``) is the real-time source leases are judged
+by; tests inject one to expire a lease without waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import os
+import socket
 import uuid
 from typing import Awaitable, Callable
 
 from ..clock import Clock
+from ..store.base import Store
 from .admission import Resolver
-from .persistence import DeliveryPersistence, InMemoryDeliveryStore
+from .persistence import DeliveryBusy, DeliveryStore, Lease
 from .policy import classify, retry_delay
 from .signing import HEADER_SCHEMES, compact_json, signed_headers
 from .transport import DEFAULT_TIMEOUT_SECONDS, AttemptResult, HttpxTransport, Transport
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+LEASE_MARGIN_SECONDS = 5.0
 
 
 def new_delivery_id() -> str:
     return "whd_" + uuid.uuid4().hex
 
 
+def process_holder() -> str:
+    """Who holds a lease: host, process and a random part (two engines in one process differ)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
 class WebhookEngine:
     """Signed, retried webhook deliveries for every product that calls back."""
 
-    def __init__(self, clock: Clock, *, resolver: Resolver | None = None, allow_local: bool = False,
-                 secret_for: Callable[[str], str], persistence: DeliveryPersistence | None = None,
+    def __init__(self, clock: Clock, *, store: Store | None = None, resolver: Resolver | None = None,
+                 allow_local: bool = False, secret_for: Callable[[str], str],
                  timeout: float = DEFAULT_TIMEOUT_SECONDS, transport: Transport | None = None,
                  new_id: Callable[[], str] = new_delivery_id,
-                 wall_time: Callable[[], float] | None = None) -> None:
+                 wall_time: Callable[[], float] | None = None,
+                 lease_time: Callable[[], float] | None = None, lease_seconds: float | None = None,
+                 holder: str | None = None) -> None:
+        if store is None:
+            from ..store.memory import MemoryStore
+            store = MemoryStore()
         self.clock = clock
         self.wall_time: Callable[[], float] = wall_time if wall_time is not None else clock.wall_now
         self.secret_for = secret_for
-        self.persistence: DeliveryPersistence = persistence if persistence is not None else InMemoryDeliveryStore()
         self.transport: Transport = transport if transport is not None else HttpxTransport(
             resolver=resolver, allow_local=allow_local, timeout=timeout)
         self._new_id = new_id
-        self._deliveries: dict[str, dict] = {}
-        self._bodies: dict[str, bytes] = {}
-        self._in_flight: set[str] = set()
+        # connect, send and read are each bounded by the timeout; the margin covers DNS and the store
+        self.lease_seconds = lease_seconds if lease_seconds is not None else 2 * timeout + LEASE_MARGIN_SECONDS
+        self.queue = DeliveryStore(store, holder=holder or process_holder(), lease_seconds=self.lease_seconds,
+                                 real_time=lease_time if lease_time is not None else clock.wall_now)
         self._listeners: list[Callable[[], None]] = []
         # Awaited after an attempt is delivered: (record, attempt) — client grading's receiver probes.
         self.after_delivered: list[Callable[[dict, dict], Awaitable[None]]] = []
-        for record in sorted(self.persistence.load_all(), key=lambda r: r["created_at"]):
-            self._deliveries[record["id"]] = record
 
     # -- queueing ------------------------------------------------------------------------
     def enqueue(self, *, kind: str, client_id: str, run_id: str, url: str, payload: dict,
@@ -83,7 +109,7 @@ class WebhookEngine:
         now = self.clock.now()
         first = now if due_at is None else max(due_at, now)
         delivery_id = self._new_id()
-        record = {
+        self.queue.add({
             "id": delivery_id,
             "kind": kind,
             "client_id": client_id,
@@ -93,39 +119,41 @@ class WebhookEngine:
             "created_at": self.clock.iso(now),
             "next_attempt_at": self.clock.iso(first),
             "due_epoch": first,
-            "body": body.decode("utf-8"),
+            "body": body.decode("utf-8"),  # UTF-8 both ways: every attempt sends these exact bytes
             "attempts": [],
-        }
-        self._deliveries[delivery_id] = record
-        self._bodies[delivery_id] = body
-        self.persistence.save(record)
+        })
         self._notify()
         return delivery_id
 
     def subscribe(self, listener: Callable[[], None]) -> None:
-        """``listener`` is called whenever ``next_due()`` may have changed."""
+        """``listener`` is called whenever ``next_due()`` may have changed (by this process)."""
         self._listeners.append(listener)
 
     # -- running -------------------------------------------------------------------------
-    def next_due(self) -> float | None:
-        """Virtual epoch of the earliest pending attempt, or None when nothing is pending."""
-        due = [r["due_epoch"] for r in self._waiting()]
-        return min(due) if due else None
+    def next_due(self, *, include_leased: bool = False) -> float | None:
+        """Virtual epoch of the earliest pending attempt no process is making now (with
+        ``include_leased``, of any pending attempt), or None when nothing is pending."""
+        return self.queue.next_due(include_leased=include_leased)
+
+    def in_flight(self, up_to: float) -> list[str]:
+        """Deliveries whose attempt due by ``up_to`` a live lease holds (being made, here or
+        in another process)."""
+        return self.queue.leased(up_to)
 
     async def run_due(self) -> int:
-        """Make every attempt due at ``clock.now()`` (concurrently); returns how many."""
+        """Make every attempt due at ``clock.now()`` that this process leases (concurrently);
+        returns how many."""
         now = self.clock.now()
-        due = sorted((r for r in self._waiting() if r["due_epoch"] <= now), key=lambda r: r["due_epoch"])
-        if not due:
+        # leased before any await, so a concurrent run_due (any process) skips them
+        leases = [lease for lease in map(lambda i: self.queue.take(i, now), self.queue.due(now)) if lease is not None]
+        if not leases:
             return 0
-        for record in due:  # claimed before any await, so a concurrent run_due skips them
-            self._in_flight.add(record["id"])
-        outcomes = await asyncio.gather(*(self._attempt(record) for record in due), return_exceptions=True)
+        outcomes = await asyncio.gather(*(self._attempt(lease) for lease in leases), return_exceptions=True)
         self._notify()
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome  # e.g. secret_for failed: a bug in the caller, not a delivery result
-        return len(due)
+        return len(leases)
 
     async def drain(self, max_rounds: int = 10) -> int:
         """Run due attempts until none is due now (at most ``max_rounds`` rounds)."""
@@ -141,64 +169,73 @@ class WebhookEngine:
         """A manual resend (the console's button): one new attempt now, signed anew exactly as
         any attempt, appended with ``resend: true``. It never changes the retry schedule; a
         success marks the delivery delivered (no retry left to make). Returns the updated
-        record (a copy), None for an unknown id; ``RuntimeError`` while an attempt is in flight."""
-        record = self._deliveries.get(delivery_id)
-        if record is None:
+        record (a copy), None for an unknown id; ``RuntimeError`` while an attempt is in flight
+        (in any process: a resend leases the delivery like any attempt)."""
+        try:
+            lease = self.queue.take_for_resend(delivery_id)
+        except DeliveryBusy as exc:
+            raise RuntimeError(str(exc)) from None
+        if lease is None:
             return None
-        if delivery_id in self._in_flight:
-            raise RuntimeError("an attempt of this delivery is in flight")
-        self._in_flight.add(delivery_id)
-        scratch = copy.deepcopy(record)  # _attempt signs, sends and records on the scratch copy
-        await self._attempt(scratch)
-        attempt = dict(scratch["attempts"][-1], n=len(record["attempts"]) + 1, resend=True, next_attempt_at=None)
-        attempt["outcome"] = "delivered" if attempt["outcome"] == "delivered" else "failed"
-        record["attempts"].append(attempt)
-        if attempt["outcome"] == "delivered":
-            record.update(state=DELIVERED, due_epoch=None, next_attempt_at=None)
-        self.persistence.save(record)
+        record = lease.record
+        committed = False
+        try:
+            attempted_at, signed_at, headers, result = await self._send(record)
+            delivered = classify(result.status_code, result.error) == "delivered"
+            attempt = self._attempt_entry(record, lease.n, attempted_at, signed_at, headers, result,
+                                          "delivered" if delivered else "failed", None)
+            attempt["resend"] = True
+            record["attempts"].append(attempt)
+            if delivered:
+                record.update(state=DELIVERED, due_epoch=None, next_attempt_at=None)
+            committed = self.queue.complete(lease, record)
+        finally:
+            if not committed:
+                self.queue.release(lease)
         self._notify()
+        if not committed:
+            raise RuntimeError("the resend was made, but another process took this delivery over meanwhile")
+        await self._after(record)
         return copy.deepcopy(record)
 
     # -- reading -------------------------------------------------------------------------
-    def deliveries(self, client_id: str | None = None) -> list[dict]:
-        """The delivery log, oldest first, optionally for one client (copies)."""
-        return [copy.deepcopy(r) for r in self._deliveries.values()
-                if client_id is None or r["client_id"] == client_id]
+    def deliveries(self, client_id: str | None = None, *, newest_first: bool = False) -> list[dict]:
+        """The delivery log, oldest first (or newest first), optionally for one client."""
+        return list(self.queue.records(client_id, newest_first=newest_first))
 
     def delivery(self, delivery_id: str) -> dict | None:
-        record = self._deliveries.get(delivery_id)
-        return copy.deepcopy(record) if record is not None else None
+        return self.queue.record(delivery_id)
 
     # -- internals -----------------------------------------------------------------------
-    def _waiting(self) -> list[dict]:
-        return [r for r in self._deliveries.values()
-                if r["state"] == PENDING and r["id"] not in self._in_flight]
+    async def _send(self, record: dict) -> tuple[float, float, dict[str, str], AttemptResult]:
+        attempted_at = self.clock.now()
+        signed_at = self.wall_time()  # HOOK-8: t= is real time, whatever the clock mode
+        body = record["body"].encode("utf-8")
+        headers = signed_headers(record["kind"], run_id=record["run_id"], body=body,
+                                 secret=self.secret_for(record["client_id"]), timestamp=int(signed_at))
+        result = await self.transport.deliver(record["url"], headers, body)
+        return attempted_at, signed_at, headers, result
 
-    def _body(self, record: dict) -> bytes:
-        body = self._bodies.get(record["id"])
-        if body is None:  # a record loaded from persistence: the stored text is the same bytes
-            body = self._bodies[record["id"]] = record["body"].encode("utf-8")
-        return body
-
-    async def _attempt(self, record: dict) -> None:
-        delivery_id = record["id"]
+    async def _attempt(self, lease: Lease) -> None:
+        record = lease.record
+        committed = False
         try:
-            attempted_at = self.clock.now()
-            signed_at = self.wall_time()  # HOOK-8: t= is real time, whatever the clock mode
-            body = self._body(record)
-            headers = signed_headers(record["kind"], run_id=record["run_id"], body=body,
-                                     secret=self.secret_for(record["client_id"]), timestamp=int(signed_at))
-            result = await self.transport.deliver(record["url"], headers, body)
-            self._record(record, attempted_at, signed_at, headers, result)
-            if record["state"] == DELIVERED:
-                for hook in self.after_delivered:
-                    await hook(copy.deepcopy(record), copy.deepcopy(record["attempts"][-1]))
+            attempted_at, signed_at, headers, result = await self._send(record)
+            self._record(record, lease.n, attempted_at, signed_at, headers, result)
+            committed = self.queue.complete(lease, record)
         finally:
-            self._in_flight.discard(delivery_id)
+            if not committed:
+                self.queue.release(lease)
+        if committed:
+            await self._after(record)
 
-    def _record(self, record: dict, attempted_at: float, signed_at: float, headers: dict[str, str],
-                result: AttemptResult) -> None:
-        number = len(record["attempts"]) + 1
+    async def _after(self, record: dict) -> None:
+        if record["attempts"][-1]["outcome"] == "delivered":
+            for hook in self.after_delivered:
+                await hook(copy.deepcopy(record), copy.deepcopy(record["attempts"][-1]))
+
+    def _record(self, record: dict, number: int, attempted_at: float, signed_at: float,
+                headers: dict[str, str], result: AttemptResult) -> None:
         classification = classify(result.status_code, result.error)
         due: float | None = None
         if classification == "delivered":
@@ -212,7 +249,15 @@ class WebhookEngine:
         else:
             state, outcome = FAILED, "permanent"
         next_at = self.clock.iso(due) if due is not None else None
-        record["attempts"].append({
+        record["attempts"].append(self._attempt_entry(record, number, attempted_at, signed_at, headers, result,
+                                                      outcome, next_at))
+        record["state"] = state
+        record["due_epoch"] = due
+        record["next_attempt_at"] = next_at
+
+    def _attempt_entry(self, record: dict, number: int, attempted_at: float, signed_at: float,
+                       headers: dict[str, str], result: AttemptResult, outcome: str, next_at: str | None) -> dict:
+        return {
             "n": number,
             "at": self.clock.iso(attempted_at),
             "signed_at": self.clock.iso(signed_at),
@@ -227,11 +272,7 @@ class WebhookEngine:
             "duration_ms": result.duration_ms,
             "outcome": outcome,
             "next_attempt_at": next_at,
-        })
-        record["state"] = state
-        record["due_epoch"] = due
-        record["next_attempt_at"] = next_at
-        self.persistence.save(record)
+        }
 
     def _notify(self) -> None:
         for listener in list(self._listeners):
