@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
-import time
 
 from . import __version__
 from .config import CLOCK_MODES, LIVENESS_PATH, LOG_LEVELS, PREVIEWS, ConfigError, Settings, env_var
@@ -196,8 +195,6 @@ def _url_host(sock: socket.socket, host: str) -> str:
 def cmd_serve(args) -> int:
     try:
         settings = settings_from_args(args)
-        if settings.workers > 1 and settings.clock != "real" and settings.clock_start is None:
-            settings.clock_start = time.time()  # every worker's virtual clock starts at the same instant
         app = build_app(settings)
         sock = bind_socket(settings)
     except ConfigError as exc:

@@ -218,6 +218,11 @@ def test_serve_with_two_workers_answers_on_one_port_with_shared_runs(redis_url):
         banner = replica.output()
         assert "2 worker processes" in banner and redis_url in banner, banner
         bounded(lambda: len(replica.workers()) == 2, what="two worker processes")
+        epochs = {httpx.get(replica.url + "/__mock/clock", timeout=30).json()["epoch"] for _ in range(8)}
+        assert len(epochs) == 1, epochs  # one manual clock, whichever worker answers
+        httpx.post(replica.url + "/__mock/clock/advance", json={"seconds": 100}, timeout=30)
+        assert {httpx.get(replica.url + "/__mock/clock", timeout=30).json()["epoch"] for _ in range(8)} \
+            == {epochs.pop() + 100}
         ids = []
         for _ in range(12):  # a new connection each time: the kernel spreads them over the workers
             with ReplicaClient(replica) as fresh:
