@@ -154,3 +154,27 @@ def test_two_journals_on_one_redis_share_their_lines(redis_url):
     assert len(b) == 2
     one.close()
     two.close()
+
+
+def test_a_line_made_while_redis_is_down_is_lost_without_failing_and_later_lines_are_kept(request):
+    from mockserver.store import StoreUnavailable
+    from mockserver.store.redis_store import RedisStore
+    from tests.support.redis_server import RedisServer, redis_server_missing
+
+    if redis_server_missing():
+        pytest.skip(redis_server_missing())
+    server = RedisServer()
+    request.addfinalizer(server.stop)
+    store = RedisStore(server.url)
+    journal = Journal.for_store(store, 10)
+    seqs = journal.seqs()
+    journal.record(_line(1, seq=next(seqs)))
+    server.kill()
+    assert next(seqs) == 0
+    journal.record(_line(2))  # neither raises nor hangs
+    with pytest.raises(StoreUnavailable):
+        len(journal)
+    server.restart()
+    journal.record(_line(3, seq=next(seqs)))
+    assert [e["requestId"] for e in journal.entries()] == ["req_3"]
+    store.close()

@@ -17,8 +17,13 @@ unique across every process sharing it.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections import deque
 from typing import Any, Iterator
+
+from ..store.base import StoreUnavailable
+
+log = logging.getLogger("zenhire_mock.journal")
 
 # Every field a line may carry (the request line, client grading's facts, the console's run
 # and detail), in a fixed order: a line is kept as a tuple of these values (≈ 4x smaller than
@@ -105,8 +110,13 @@ class Journal:
         return cls(capacity)
 
     def seqs(self) -> Iterator[int]:
-        """Paging cursors for lines, increasing and unique across every process sharing the journal."""
-        return iter(self._rows.next_seq, None)
+        """Paging cursors for lines, increasing and unique across every process sharing the
+        journal (0 while a shared journal's store is unreachable: that line is not kept)."""
+        while True:
+            try:
+                yield self._rows.next_seq()
+            except StoreUnavailable:
+                yield 0
 
     @property
     def dropped(self) -> dict[str | None, int]:
@@ -114,7 +124,13 @@ class Journal:
         return self._rows.dropped if isinstance(self._rows, MemoryRows) else self._rows.dropped_counts()
 
     def record(self, entry: dict[str, Any]) -> None:
-        self._rows.append(entry)
+        """Keep a line. On a shared journal whose store is unreachable the line is lost, with
+        a log line, rather than failing a response already made (the request itself answered
+        503 if it needed the store)."""
+        try:
+            self._rows.append(entry)
+        except StoreUnavailable as err:
+            log.warning("request journal line not kept (%s %s): %s", entry.get("method"), entry.get("path"), err)
 
     def __len__(self) -> int:
         return len(self._rows)
