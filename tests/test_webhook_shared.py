@@ -351,3 +351,57 @@ def test_a_resend_leases_the_delivery_like_any_attempt(replicas, receiver, clock
     resent = run(a.resend(delivery_id))  # a finished delivery can be resent again, from either
     assert [x["n"] for x in resent["attempts"]] == [1, 2] and len(receiver.requests) == 2
     assert run(a.resend("whd_unknown")) is None
+
+
+def test_a_running_replica_notices_a_delivery_another_replica_enqueued_within_its_wake_bound(
+        store_for, receiver, monkeypatch):
+    """Real clock: B enqueues without telling A's scheduler; A's background loop, which wakes
+    at least every MAX_SLEEP_SECONDS (shortened here), finds it in the shared queue."""
+    import mockserver.scheduler as scheduler_module
+    monkeypatch.setattr(scheduler_module, "MAX_SLEEP_SECONDS", 0.05)
+    real = Clock("real")
+
+    def make(name):
+        return WebhookEngine(real, store=store_for(), allow_local=True, secret_for=lambda client: "whsec_x",
+                             timeout=2.0, holder=name)
+    a, b = make("A"), make("B")
+    scheduler, syncs = scheduler_for(a, real)
+    a_loop = LoopThread()
+    try:
+        a_loop.call(scheduler.start)
+        time.sleep(0.1)  # A's loop is idle: nothing pending
+        delivery_id = enqueue(b, receiver.url)
+        wait_until(lambda: b.delivery(delivery_id)["state"] == "delivered", timeout=5, what="A delivering B's enqueue")
+        a_loop.submit(scheduler.stop()).result(5)
+    finally:
+        a_loop.close()
+    assert request_ids(receiver) == ["api_run-1"] and syncs
+
+
+# -- two whole apps on one store ----------------------------------------------------------------
+def test_two_apps_on_one_store_deliver_a_callback_once_when_the_other_advances_the_clock(store_for, receiver):
+    """The real wiring (`make_webhooks`, the control API's clock move): a CV DeepMatch run
+    submitted to app B calls back when app A's control API moves the shared clock past its
+    finish, once, and both apps' delivery logs show it."""
+    from conftest import Api
+    from mockserver.app import create_app
+    from mockserver.config import Settings
+    from test_cvdeepmatch_submit import accepted_id, submit
+
+    shared_clock = Clock("manual", start=START)  # the shared clock is another part of issue #15
+
+    def app():
+        settings = Settings(clock="manual", strict=True, allow_local_webhooks=True, webhook_timeout=2.0)
+        return create_app(settings, clock=shared_clock, store=store_for())
+    with Api(app()) as a, Api(app()) as b:
+        run_id = accepted_id(submit(b, webhook_url=receiver.url, headers={"X-Mock-Scenario": "cvdm-fast"}))
+        a.advance(4)
+        assert receiver.requests == []  # not before the finish
+        a.advance(2)
+        assert request_ids(receiver) == [f"api_{run_id}"]  # made by the time A's move returned
+        log_a = a.get("/__mock/webhooks/deliveries").json()["deliveries"]
+        log_b = b.get("/__mock/webhooks/deliveries").json()["deliveries"]
+        assert log_a == log_b and [d["run_id"] for d in log_a] == [run_id]
+        assert log_a[0]["state"] == "delivered" and len(log_a[0]["attempts"]) == 1
+        a.advance(60)
+        assert len(receiver.requests) == 1

@@ -43,6 +43,7 @@ by; tests inject one to expire a lease without waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import socket
@@ -144,8 +145,17 @@ class WebhookEngine:
         """Make every attempt due at ``clock.now()`` that this process leases (concurrently);
         returns how many."""
         now = self.clock.now()
-        # leased before any await, so a concurrent run_due (any process) skips them
-        leases = [lease for lease in map(lambda i: self.queue.take(i, now), self.queue.due(now)) if lease is not None]
+        leases: list[Lease] = []  # leased before any await: a concurrent run_due (any process) skips them
+        try:
+            for delivery_id in self.queue.due(now):
+                lease = self.queue.take(delivery_id, now)
+                if lease is not None:
+                    leases.append(lease)
+        except BaseException:  # the store failed midway: what was leased is given back
+            for lease in leases:
+                with contextlib.suppress(Exception):
+                    self.queue.release(lease)
+            raise
         if not leases:
             return 0
         outcomes = await asyncio.gather(*(self._attempt(lease) for lease in leases), return_exceptions=True)

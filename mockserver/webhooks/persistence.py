@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import threading
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -116,6 +117,7 @@ class DeliveryStore:
         self.real_time = real_time
         self._view = _View()
         self._version: int | None = None  # counter value the view reflects (None: read again)
+        self._view_lock = threading.RLock()  # the view is this process's; callers may be threads
         self._prepare()
 
     # -- the log -------------------------------------------------------------------------
@@ -138,17 +140,23 @@ class DeliveryStore:
     def next_due(self, *, include_leased: bool = False) -> float | None:
         """Earliest due time of a pending attempt no live lease holds (or of any, with
         ``include_leased``)."""
-        return self._entries().first(None if include_leased else self.real_time())
+        free_at = None if include_leased else self.real_time()
+        with self._view_lock:
+            return self._entries().first(free_at)
 
     def due(self, now: float) -> list[str]:
         """Ids of the attempts due at virtual ``now`` that no live lease holds, earliest first."""
         real = self.real_time()
-        return [i for i, until in self._entries().due_by(now) if until is None or until <= real]
+        with self._view_lock:
+            due = self._entries().due_by(now)
+        return [i for i, until in due if until is None or until <= real]
 
     def leased(self, up_to: float) -> list[str]:
         """Ids whose attempt due by ``up_to`` is under a live lease (in flight somewhere)."""
         real = self.real_time()
-        return [i for i, until in self._entries().due_by(up_to) if until is not None and until > real]
+        with self._view_lock:
+            due = self._entries().due_by(up_to)
+        return [i for i, until in due if until is not None and until > real]
 
     # -- leases --------------------------------------------------------------------------
     def take(self, delivery_id: str, now: float) -> Lease | None:
@@ -215,7 +223,8 @@ class DeliveryStore:
         record = self.store.get(RECORD_KIND, delivery_id)
         record = None if record is None else _public(record)
         if entry is None:
-            self._view.set(delivery_id, None)  # gone elsewhere (finished, or a reset purged it)
+            with self._view_lock:
+                self._view.set(delivery_id, None)  # gone elsewhere (finished, or a reset purged it)
             return None, record
         entry = _public(entry)
         if record is None:  # the record was purged (control API reset): the entry goes too
@@ -229,7 +238,8 @@ class DeliveryStore:
             expected = record["due_epoch"] if record["state"] == PENDING else None
             if lease is not None or record["state"] != PENDING or entry["due"] != expected:
                 return self._follow(record), record
-        self._view.set(delivery_id, self._viewed(entry))  # at least as fresh as our view
+        with self._view_lock:
+            self._view.set(delivery_id, self._viewed(entry))  # at least as fresh as our view
         return entry, record
 
     def _lease(self, entry: dict, record: dict) -> Lease:
@@ -272,8 +282,9 @@ class DeliveryStore:
         """After writing an entry: count the change, and keep the view without re-reading
         when no other process changed an entry since the view was read."""
         version = self.store.incr(VERSION_COUNTER)
-        self._view.set(delivery_id, None if entry is None else self._viewed(entry))
-        self._version = version if self._version is not None and version == self._version + 1 else None
+        with self._view_lock:
+            self._view.set(delivery_id, None if entry is None else self._viewed(entry))
+            self._version = version if self._version is not None and version == self._version + 1 else None
 
     def _entries(self) -> _View:
         version = self.store.incr(VERSION_COUNTER, 0)
