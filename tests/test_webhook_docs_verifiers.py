@@ -84,8 +84,19 @@ def callbacks_from(clock_mode: str, receiver: WebhookReceiver) -> tuple[list, li
         if clock_mode == "manual":
             api.advance(SEARCH_SECONDS + 1)
         received = wait_for_requests(receiver, 2)
-        log = api.deliveries()
+        log = wait_for_recorded_attempts(api, len(received))
     return received, log
+
+
+def wait_for_recorded_attempts(api: HttpApi, count: int) -> list[dict]:
+    """The log once ``count`` attempts are recorded: the receiver sees a request before the
+    mock has read the answer and recorded the attempt (bounded real wait, as above)."""
+    for _ in range(WAIT_POLLS):
+        log = api.deliveries()
+        if sum(len(record["attempts"]) for record in log) >= count:
+            break
+        time.sleep(WAIT_POLL_SECONDS)
+    return log
 
 
 @pytest.mark.parametrize("clock_mode", ["scaled", "manual"])

@@ -52,6 +52,7 @@ from typing import Awaitable, Callable
 
 from ..clock import Clock
 from ..store.base import Store
+from ..store.memory import MemoryStore
 from .admission import Resolver
 from .persistence import DeliveryBusy, DeliveryStore, Lease
 from .policy import classify, retry_delay
@@ -81,9 +82,6 @@ class WebhookEngine:
                  wall_time: Callable[[], float] | None = None,
                  lease_time: Callable[[], float] | None = None, lease_seconds: float | None = None,
                  holder: str | None = None) -> None:
-        if store is None:
-            from ..store.memory import MemoryStore
-            store = MemoryStore()
         self.clock = clock
         self.wall_time: Callable[[], float] = wall_time if wall_time is not None else clock.wall_now
         self.secret_for = secret_for
@@ -92,8 +90,9 @@ class WebhookEngine:
         self._new_id = new_id
         # connect, send and read are each bounded by the timeout; the margin covers DNS and the store
         self.lease_seconds = lease_seconds if lease_seconds is not None else 2 * timeout + LEASE_MARGIN_SECONDS
-        self.queue = DeliveryStore(store, holder=holder or process_holder(), lease_seconds=self.lease_seconds,
-                                 real_time=lease_time if lease_time is not None else clock.wall_now)
+        self.queue = DeliveryStore(store if store is not None else MemoryStore(), holder=holder or process_holder(),
+                                   lease_seconds=self.lease_seconds,
+                                   real_time=lease_time if lease_time is not None else clock.wall_now)
         self._listeners: list[Callable[[], None]] = []
         # Awaited after an attempt is delivered: (record, attempt) — client grading's receiver probes.
         self.after_delivered: list[Callable[[dict, dict], Awaitable[None]]] = []
