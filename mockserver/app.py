@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     ledger = Ledger(store, lambda cid: registry.clients[cid].credits if cid in registry.clients else 0,
                     new_txn_id=ids.txn_id)
     platform = Platform(settings=settings, contract=contract, clock=clock, ids=ids, store=store, registry=registry,
-                        scenarios=scenarios, ledger=ledger, journal=Journal(settings.journal_size), started_at=clock.now(),
+                        scenarios=scenarios, ledger=ledger, journal=Journal.for_store(store, settings.journal_size), started_at=clock.now(),
                         resolver=make_resolver(lambda: platform.scenarios, resolver))
     platform.outage = OutageLog(getattr(store, "url", None) or getattr(settings, "store", None) or settings.state)
     platform.webhooks = make_webhooks(platform)

@@ -12,7 +12,6 @@ health check then reports its ``database`` check unreachable instead.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from typing import Any
@@ -71,7 +70,7 @@ class Pipeline:
         if platform.settings.strict:
             platform.contract.compile_all()  # strict mode checks every response: fail now, not later
         self._required_headers = self._collect_required_headers()
-        self._journal_seq = itertools.count(1)  # the journal's paging cursor (control_journal)
+        self._journal_seq = platform.journal.seqs()  # paging cursors, unique across processes
         self._masked_keys: dict[str, str] = {}
 
     def _collect_required_headers(self) -> dict[tuple[str, str], list[str]]:

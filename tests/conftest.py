@@ -35,10 +35,52 @@ CAP2 = "zh_api_test_cap2_0001"
 PROJECT_ALPHA = "zh_api_test_project_alpha_0001"
 
 
-def make_app(**settings):
+# The behaviour modules that run on every store backend (memory, memory + SQLite file, Redis):
+# at least one per API module, plus idempotency/throttling. Their tests that use the `api` /
+# `mock_app` fixtures run once per backend (ids ...[memory], [sqlite], [redis]).
+BACKEND_MODULES = frozenset({
+    "test_speech_submit", "test_speech_lifecycle", "test_speech_credits",
+    "test_cvdeepmatch_runs", "test_cvdeepmatch_webhooks", "test_cvdeepsearch_search",
+    "test_interview_api", "test_core_universal", "test_speech_spec", "test_speech_runs_list",
+    "test_cvdeepmatch_submit", "test_cvds_runs", "test_cvdeepsearch_ingest", "test_cvdeepsearch_webhook",
+    "test_interview_lifecycle", "test_interview_candidate", "test_interview_results",
+    "test_store_tenant_scope", "test_core_auth", "test_control_api_input",
+})
+STORE_BACKENDS = ("memory", "sqlite", "redis")
+
+
+def make_app(store=None, **settings):
+    """The real app on a manual clock with strict response checks; ``store`` picks the
+    store instance (default: the one `open_store` gives for the settings)."""
     settings.setdefault("clock", "manual")
     settings.setdefault("strict", True)
-    return create_app(Settings(**settings))
+    return create_app(Settings(**settings), store=store)
+
+
+def pytest_generate_tests(metafunc):
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module in BACKEND_MODULES and "store_backend" in metafunc.fixturenames:
+        metafunc.parametrize("store_backend", STORE_BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def store_backend(request, tmp_path):
+    """The store the `mock_app` fixture runs on: memory unless the module is one of
+    BACKEND_MODULES (then each backend in turn). None means the app's default (memory)."""
+    backend = getattr(request, "param", "memory")
+    if backend == "memory":
+        return None
+    if backend == "sqlite":
+        from mockserver.store import MemoryStore, SqlitePersistence
+
+        store = MemoryStore(persistence=SqlitePersistence(tmp_path / "behaviour-state.sqlite"))
+        request.addfinalizer(store._persistence.close)
+        return store
+    from mockserver.store.redis_store import RedisStore
+
+    store = RedisStore(request.getfixturevalue("redis_url"))
+    request.addfinalizer(store.close)
+    return store
 
 
 class Api(TestClient):
@@ -90,8 +132,8 @@ def redis_url(redis_server):
 
 
 @pytest.fixture
-def mock_app():
-    return make_app()
+def mock_app(store_backend):
+    return make_app(store=store_backend)
 
 
 @pytest.fixture

@@ -7,12 +7,23 @@ client (`dropped`), so a report built on the journal can say what it missed.
 
 Footprint: the journal holds up to ``capacity`` lines (`serve --journal-size`), so it is the
 one store that grows with traffic until it is full; lines are packed as tuples (`FIELDS`).
+
+Where the lines live is a rows backend: `MemoryRows` (this process), or, on a store shared by
+several processes, the store's (`RedisStore.journal_rows`: a capped Redis list), chosen by
+`Journal.for_store`. Each line's paging ``seq`` comes from the journal (`seqs`), so it is
+unique across every process sharing it.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections import deque
 from typing import Any, Iterator
+
+from ..store.base import StoreUnavailable
+
+log = logging.getLogger("zenhire_mock.journal")
 
 # Every field a line may carry (the request line, client grading's facts, the console's run
 # and detail), in a fixed order: a line is kept as a tuple of these values (≈ 4x smaller than
@@ -45,37 +56,94 @@ def _client_of(row: tuple | dict) -> Any:
     return row.get("client") if isinstance(row, dict) else row[_CLIENT]
 
 
-class Journal:
-    def __init__(self, capacity: int = 20000) -> None:
+class MemoryRows:
+    """The journal's lines in this process: a bounded deque of packed lines."""
+
+    def __init__(self, capacity: int) -> None:
         self._rows: deque[tuple | dict] = deque(maxlen=capacity)
         self.dropped: dict[str | None, int] = {}
+        self._seq = itertools.count(1)
 
-    def _make_room(self) -> None:
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def append(self, entry: dict[str, Any]) -> None:
         if len(self._rows) == self._rows.maxlen:
             gone = _client_of(self._rows[0])
             self.dropped[gone] = self.dropped.get(gone, 0) + 1
+        self._rows.append(_pack(entry))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def entries(self, client: str | None, newest_first: bool) -> Iterator[dict[str, Any]]:
+        rows = list(reversed(self._rows)) if newest_first else list(self._rows)
+        if client is not None:
+            rows = [row for row in rows if _client_of(row) == client]
+        return map(_unpack, rows)
+
+    def clear(self, client: str | None) -> None:
+        if client is None:
+            self._rows.clear()
+            self.dropped.clear()
+        else:
+            self.dropped.pop(client, None)
+            kept = [row for row in self._rows if _client_of(row) != client]
+            self._rows.clear()
+            self._rows.extend(kept)
+
+
+class Journal:
+    """The journal's API over a rows backend: `MemoryRows` here, or, when the store is shared
+    by several processes, the store's own (a capped Redis list: `Journal.for_store`)."""
+
+    def __init__(self, capacity: int = 20000, rows: Any = None) -> None:
+        self._rows = rows if rows is not None else MemoryRows(capacity)
+
+    @classmethod
+    def for_store(cls, store: Any, capacity: int) -> "Journal":
+        """The journal the server runs with: in this process, or in the store when other
+        processes share it (every replica then reads and pages the same lines)."""
+        make = getattr(store, "journal_rows", None)
+        if getattr(store, "shared", False) and make is not None:
+            return cls(capacity, rows=make(capacity))
+        return cls(capacity)
+
+    def seqs(self) -> Iterator[int]:
+        """Paging cursors for lines, increasing and unique across every process sharing the
+        journal (0 while a shared journal's store is unreachable: that line is not kept)."""
+        while True:
+            try:
+                yield self._rows.next_seq()
+            except StoreUnavailable:
+                yield 0
+
+    @property
+    def dropped(self) -> dict[str | None, int]:
+        """Lines pushed out by the cap, per client."""
+        return self._rows.dropped if isinstance(self._rows, MemoryRows) else self._rows.dropped_counts()
 
     def record(self, entry: dict[str, Any]) -> None:
-        self._make_room()
-        self._rows.append(_pack(entry))
+        """Keep a line. On a shared journal whose store is unreachable the line is lost, with
+        a log line, rather than failing a response already made (the request itself answered
+        503 if it needed the store)."""
+        try:
+            self._rows.append(entry)
+        except StoreUnavailable as err:
+            log.warning("request journal line not kept (%s %s): %s", entry.get("method"), entry.get("path"), err)
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def entries(self, client: str | None = None, *, newest_first: bool = False) -> Iterator[dict[str, Any]]:
         """Every kept line (of ``client`` when given) as a dict, oldest first (or newest first)."""
-        rows = list(reversed(self._rows)) if newest_first else list(self._rows)
-        if client is not None:
-            rows = [row for row in rows if _client_of(row) == client]
-        return map(_unpack, rows)
+        return self._rows.entries(client, newest_first)
 
     def query(self, *, client: str | None = None, status: int | None = None,
               method: str | None = None, operation: str | None = None,
               path_prefix: str | None = None, limit: int = 100) -> list[dict]:
         out = []
-        for entry in self.entries(newest_first=True):
-            if client is not None and entry.get("client") != client:
-                continue
+        for entry in self.entries(client, newest_first=True):
             if status is not None and entry.get("status") != status:
                 continue
             if method is not None and entry.get("method") != method.upper():
@@ -90,11 +158,4 @@ class Journal:
         return out
 
     def clear(self, client: str | None = None) -> None:
-        if client is None:
-            self._rows.clear()
-            self.dropped.clear()
-        else:
-            self.dropped.pop(client, None)
-            kept = [row for row in self._rows if _client_of(row) != client]
-            self._rows.clear()
-            self._rows.extend(kept)
+        self._rows.clear(client)

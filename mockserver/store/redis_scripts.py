@@ -125,3 +125,34 @@ EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
+
+# One chunk of a scan, index entries and their documents in one round trip.
+# KEYS: index ; ARGV: doc-key prefix, "desc" | "asc", low (exclusive), high (exclusive;
+# "+inf" for none), count -> flat {member, score, body, seq, owner, ...}; a document gone or
+# re-created since (its seq differs from the index score) is returned with body false.
+SCAN_CHUNK = """
+local entries
+if ARGV[2] == 'desc' then
+  local top = ARGV[4] == '+inf' and '+inf' or '(' .. ARGV[4]
+  entries = redis.call('ZREVRANGEBYSCORE', KEYS[1], top, '(' .. ARGV[3], 'WITHSCORES', 'LIMIT', 0, ARGV[5])
+else
+  local top = ARGV[4] == '+inf' and '+inf' or '(' .. ARGV[4]
+  entries = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[3], top, 'WITHSCORES', 'LIMIT', 0, ARGV[5])
+end
+local out = {}
+for i = 1, #entries, 2 do
+  local doc = redis.call('HMGET', ARGV[1] .. entries[i], 'b', 's', 'o')
+  out[#out + 1] = entries[i]
+  out[#out + 1] = entries[i + 1]
+  if doc[2] and tonumber(doc[2]) == tonumber(entries[i + 1]) then
+    out[#out + 1] = doc[1]
+    out[#out + 1] = doc[2]
+    out[#out + 1] = doc[3]
+  else
+    out[#out + 1] = false
+    out[#out + 1] = false
+    out[#out + 1] = false
+  end
+end
+return out
+"""

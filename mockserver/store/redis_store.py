@@ -19,11 +19,16 @@ and lock releases are Lua scripts (`redis_scripts`), one round trip each. ``upda
 ``fn`` in Python, so it reads the document, calls ``fn`` and writes with a compare-and-set
 script that fails when the document's (sequence, version) moved; it then retries, so **fn may
 be called more than once** and must not have side effects beyond its result.
-Measured on this machine (bench/store_bench.py, loopback Redis 7.0, one client thread):
-update by read + CAS script ≈ 2 round trips ≈ 85 µs; the same by WATCH/GET/MULTI/EXEC ≈ 3
-round trips ≈ 125 µs, and WATCH pins a pooled connection per attempt; claim/hit_window/poll_gate
-as one script ≈ 40-45 µs each, against ≈ 2-3x that for WATCH transactions. Lua where an
-operation fits in one script, read + CAS where Python must compute the new value.
+Chosen by measurement (bench/store_bench.py, loopback Redis 7.0, one client thread, the
+project's 2-core machine under a load average of ≈ 6, alternating rounds, best round):
+
+    update:     read + compare-and-set script 118 µs  vs  WATCH/GET/MULTI/EXEC 120 µs
+    hit_window: one Lua script            54-118 µs  vs  WATCH/ZREMRANGE/ZCARD/MULTI 157-318 µs
+
+so one script wherever the operation fits in Lua (claims, windows, gates, take, scan chunks:
+one round trip); for ``update``, where Python must compute the new value, the two designs cost
+the same and compare-and-set is taken: it pins no pooled connection across the caller's
+``fn`` and keeps the index/sequence bookkeeping in the same script as the write.
 
 Locks: ``SET NX PX`` with a random token, released by a compare-and-delete script, re-entrant
 per thread, acquired with bounded backoff; a daemon thread extends held leases, so a long
@@ -56,7 +61,8 @@ from .memory import _IDEM, _SLOTS, MemoryStore
 log = logging.getLogger("zenhire_mock.store")
 
 _BOOKKEEPING = ("_seq", "_owner")
-_CHUNK = 64
+_FIRST_CHUNK = 24  # a list page (20, and one more to know there is a next page)
+_CHUNK = 256
 _DAY_MS = 86_400_000
 _UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 _UNAVAILABLE_REPLIES = ("LOADING", "READONLY", "MASTERDOWN", "MISCONF", "OOM", "BUSY", "NOREPLICAS")
@@ -113,6 +119,7 @@ class RedisStore:
         self._gate = self._r.register_script(lua.POLL_GATE)
         self._unlock = self._r.register_script(lua.UNLOCK)
         self._extend = self._r.register_script(lua.EXTEND)
+        self._scan_chunk = self._r.register_script(lua.SCAN_CHUNK)
         self._lease_ms = int(lock_lease * 1000)
         self._local_locks: dict[str, threading.RLock] = {}
         self._depth: dict[str, int] = {}
@@ -148,6 +155,22 @@ class RedisStore:
 
     def _owner_index(self, kind: str, owner: str | None) -> str:
         return self._owner_prefix(kind) + ("" if owner is None else owner)
+
+    # -- for companions on the same Redis (the journal's rows) --------------------------------
+    @property
+    def client(self) -> redis.Redis:
+        """The redis-py client (its connection pool) this store talks through."""
+        return self._r
+
+    def available(self) -> contextlib.AbstractContextManager[None]:
+        """Redis failures inside the block as `StoreUnavailable` (one line naming the server)."""
+        return self._up()
+
+    def journal_rows(self, capacity: int):
+        """The request journal's lines in this Redis, shared by every process (`Journal.for_store`)."""
+        from .redis_journal import RedisRows
+
+        return RedisRows(self, capacity)
 
     def close(self) -> None:
         self._closed.set()
@@ -241,29 +264,23 @@ class RedisStore:
         if not newest_first and before_seq is None:
             with self._up():
                 before_seq = int(self._r.get(self._seq_key) or 0) + 1
-        low = 0  # forward: sequences strictly above this
-        high = before_seq  # backward: strictly below this (None: all)
+        low, high = 0, before_seq  # sequences strictly between (high None: no bound)
+        size = _FIRST_CHUNK  # a first page is small; a longer walk reads bigger chunks
         while True:
             with self._up():
-                if newest_first:
-                    top = "+inf" if high is None else f"({high}"
-                    entries = self._r.zrevrangebyscore(index, top, "-inf", start=0, num=_CHUNK, withscores=True)
-                else:
-                    entries = self._r.zrangebyscore(index, f"({low}", f"({before_seq}", start=0, num=_CHUNK,
-                                                    withscores=True)
-                if not entries:
-                    return
-                pipe = self._r.pipeline(transaction=False)
-                for member, _score in entries:
-                    pipe.hmget(prefix + member.decode(), "b", "s", "o")
-                rows = pipe.execute()
+                flat = self._scan_chunk(keys=[index], args=[
+                    prefix, "desc" if newest_first else "asc", low, "+inf" if high is None else high, size])
+            if not flat:
+                return
+            for i in range(0, len(flat), 5):
+                if flat[i + 2] is not None:
+                    yield _merge(flat[i + 2], flat[i + 3], flat[i + 4])
+            last = int(float(flat[-4]))
             if newest_first:
-                high = int(entries[-1][1])
+                high = last
             else:
-                low = int(entries[-1][1])
-            for (_member, score), (body, seq, doc_owner) in zip(entries, rows):
-                if body is not None and int(seq) == int(score):  # gone, or re-created since
-                    yield _merge(body, seq, doc_owner)
+                low = last
+            size = min(size * 2, _CHUNK)
 
     def count(self, kind: str, *, owner: str | None = None) -> int:
         index = self._kind_index(kind) if owner is None else self._owner_index(kind, owner)

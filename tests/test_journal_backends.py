@@ -1,0 +1,180 @@
+"""The request journal behaves the same on its two rows backends — this process (`MemoryRows`)
+and a capped Redis list shared by every process on one Redis (`Journal.for_store`): order,
+client filters, the cap with per-client dropped counts, clears, queries, paging sequences
+unique across journals, lines with bytes under ``_detail`` read back as written, and a walk
+that neither repeats nor skips a line while others append."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from mockserver.platform.journal import Journal
+from mockserver.platform.journal_fields import render_detail
+from mockserver.store import MemoryStore
+
+
+@pytest.fixture(params=["memory", "redis"])
+def journal_factory(request):
+    """Journals of a given capacity on one backend (on Redis: all on the same Redis)."""
+    if request.param == "memory":
+        return lambda capacity=100: Journal.for_store(MemoryStore(), capacity)
+    from mockserver.store.redis_store import RedisStore
+
+    store = RedisStore(request.getfixturevalue("redis_url"))
+    request.addfinalizer(store.close)
+    return lambda capacity=100: Journal.for_store(store, capacity)
+
+
+def _line(n, client="acme", **kw):
+    return {"time": f"t{n}", "method": "GET", "path": f"/api/v1/x/{n}", "status": 200, "client": client,
+            "requestId": f"req_{n}", **kw}
+
+
+def test_the_backend_follows_the_store(redis_url):
+    from mockserver.platform.journal import MemoryRows
+    from mockserver.store.redis_journal import RedisRows
+    from mockserver.store.redis_store import RedisStore
+
+    assert isinstance(Journal.for_store(MemoryStore(), 5)._rows, MemoryRows)
+    store = RedisStore(redis_url)
+    assert isinstance(Journal.for_store(store, 5)._rows, RedisRows)
+    store.close()
+
+
+def test_lines_come_back_in_order_and_filtered_by_client(journal_factory):
+    journal = journal_factory()
+    for n in range(5):
+        journal.record(_line(n, client="acme" if n % 2 == 0 else "beta"))
+    journal.record(_line(5, client=None))
+    assert len(journal) == 6
+    assert [e["requestId"] for e in journal.entries()] == [f"req_{n}" for n in range(6)]
+    assert [e["requestId"] for e in journal.entries(newest_first=True)][:2] == ["req_5", "req_4"]
+    assert [e["requestId"] for e in journal.entries("beta")] == ["req_1", "req_3"]
+    assert list(journal.entries("nobody")) == []
+    assert journal.entries().__next__() == _line(0)
+
+
+def test_the_cap_keeps_the_newest_and_counts_what_each_client_lost(journal_factory):
+    journal = journal_factory(4)
+    for n in range(7):
+        journal.record(_line(n, client="acme" if n < 3 else ("beta" if n < 6 else None)))
+    assert len(journal) == 4
+    assert [e["requestId"] for e in journal.entries()] == ["req_3", "req_4", "req_5", "req_6"]
+    assert journal.dropped == {"acme": 3}
+    journal.record(_line(7))
+    assert journal.dropped == {"acme": 3, "beta": 1}
+
+
+def test_clear_one_client_or_everything(journal_factory):
+    journal = journal_factory(3)
+    for n in range(5):
+        journal.record(_line(n, client="acme" if n % 2 else "beta"))
+    journal.clear("acme")
+    assert [e["requestId"] for e in journal.entries()] == ["req_2", "req_4"]
+    assert journal.dropped == {"beta": 1}
+    journal.record(_line(9, client="acme"))
+    assert [e["requestId"] for e in journal.entries(newest_first=True)] == ["req_9", "req_4", "req_2"]
+    journal.clear()
+    assert len(journal) == 0 and journal.dropped == {} and list(journal.entries()) == []
+    journal.record(_line(10))
+    assert [e["requestId"] for e in journal.entries()] == ["req_10"]
+
+
+def test_query_filters_newest_first_with_a_limit(journal_factory):
+    journal = journal_factory()
+    for n in range(10):
+        journal.record(_line(n, status=404 if n % 3 == 0 else 200, operation="op" if n < 5 else "other",
+                             client="acme" if n % 2 else "beta"))
+    got = journal.query(status=404, limit=2)
+    assert [e["requestId"] for e in got] == ["req_9", "req_6"]
+    assert [e["requestId"] for e in journal.query(client="acme", operation="op")] == ["req_3", "req_1"]
+    assert [e["requestId"] for e in journal.query(method="get", path_prefix="/api/v1/x/7")] == ["req_7"]
+
+
+def test_paging_sequences_are_unique_and_increasing_across_journals(journal_factory):
+    a, b = journal_factory(), journal_factory()
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def take(journal):
+        seqs = journal.seqs()
+        mine = [next(seqs) for _ in range(200)]
+        assert mine == sorted(mine)
+        with lock:
+            seen.extend(mine)
+
+    threads = [threading.Thread(target=take, args=(j,)) for j in (a, a, b, b)]
+    [t.start() for t in threads]
+    [t.join(30) for t in threads]
+    shared = a._rows is not b._rows and type(a._rows).__name__ == "RedisRows"
+    if shared:  # one sequence for every journal on the Redis
+        assert sorted(seen) == list(range(1, 801))
+    else:
+        assert len(set(seen)) == 400  # two journals in memory: each its own
+
+
+def test_a_line_with_bytes_under_detail_reads_back_and_renders(journal_factory):
+    journal = journal_factory()
+    raw_headers = b"x-api-key\x00zh_api_test_full_access_0001\nhost\x00testserver"
+    journal.record(_line(1, _detail=(raw_headers, "<body>", (("content-type", "application/json"),),
+                                     (b'{"id":"x\xc3\xa9"}', 99))))
+    (entry,) = journal.entries()
+    raw, body, reply_headers, head = entry["_detail"]
+    assert raw == raw_headers and body == "<body>" and bytes(head[0]) == b'{"id":"x\xc3\xa9"}' and head[1] == 99
+    shown = render_detail(entry)
+    assert shown["requestHeaders"]["x-api-key"] == "zh_api[masked]"
+    assert shown["responseHeaders"] == {"content-type": "application/json"}
+    assert shown["responseBody"].startswith('{"id":"xé"}')
+
+
+def test_a_walk_neither_repeats_nor_skips_while_others_append(journal_factory):
+    journal = journal_factory(2000)
+    for n in range(600):
+        journal.record(_line(n))
+    walked = []
+    for i, entry in enumerate(journal.entries(newest_first=True)):
+        walked.append(entry["requestId"])
+        if i % 100 == 0:
+            journal.record(_line(10_000 + i))
+    assert walked == [f"req_{n}" for n in range(599, -1, -1)]
+    walked = [e["requestId"] for e in journal.entries()]
+    assert len(walked) == len(set(walked)) == 606
+
+
+def test_two_journals_on_one_redis_share_their_lines(redis_url):
+    from mockserver.store.redis_store import RedisStore
+
+    one, two = RedisStore(redis_url), RedisStore(redis_url)
+    a, b = Journal.for_store(one, 10), Journal.for_store(two, 10)
+    a.record(_line(1))
+    b.record(_line(2, client="beta"))
+    assert [e["requestId"] for e in a.entries()] == ["req_1", "req_2"]
+    assert len(b) == 2
+    one.close()
+    two.close()
+
+
+def test_a_line_made_while_redis_is_down_is_lost_without_failing_and_later_lines_are_kept(request):
+    from mockserver.store import StoreUnavailable
+    from mockserver.store.redis_store import RedisStore
+    from tests.support.redis_server import RedisServer, redis_server_missing
+
+    if redis_server_missing():
+        pytest.skip(redis_server_missing())
+    server = RedisServer()
+    request.addfinalizer(server.stop)
+    store = RedisStore(server.url)
+    journal = Journal.for_store(store, 10)
+    seqs = journal.seqs()
+    journal.record(_line(1, seq=next(seqs)))
+    server.kill()
+    assert next(seqs) == 0
+    journal.record(_line(2))  # neither raises nor hangs
+    with pytest.raises(StoreUnavailable):
+        len(journal)
+    server.restart()
+    journal.record(_line(3, seq=next(seqs)))
+    assert [e["requestId"] for e in journal.entries()] == ["req_3"]
+    store.close()
