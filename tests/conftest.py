@@ -44,7 +44,7 @@ BACKEND_MODULES = frozenset({
     "test_interview_api", "test_core_universal", "test_speech_spec", "test_speech_runs_list",
     "test_cvdeepmatch_submit", "test_cvds_runs", "test_cvdeepsearch_ingest", "test_cvdeepsearch_webhook",
     "test_interview_lifecycle", "test_interview_candidate", "test_interview_results",
-    "test_store_tenant_scope", "test_core_auth", "test_control_api_input",
+    "test_store_tenant_scope", "test_core_auth", "test_control_api_input", "test_store_backends",
 })
 STORE_BACKENDS = ("memory", "sqlite", "redis")
 

@@ -363,3 +363,16 @@ def test_a_reopened_store_sees_the_same_state(request, tmp_path):
         assert [d["i"] for d in second.scan("run", owner="alice")] == [0, 1, 2]
         assert second.get("run", "r001")["_seq"] == seqs[1]
         assert second.put("run", "next", {})["_seq"] > seqs[-1]
+
+
+def test_the_behaviour_fixtures_run_the_app_on_the_chosen_backend(request, api, store_backend):
+    """The `api` fixture of the modules in conftest.BACKEND_MODULES really runs on each backend
+    (a fall-back to memory would make the parametrized behaviour suite prove nothing)."""
+    backend = request.node.callspec.params["store_backend"]
+    store, rows = api.platform.store, type(api.platform.journal._rows).__name__
+    expected = {"memory": ("MemoryStore", False, "MemoryRows"), "sqlite": ("MemoryStore", True, "MemoryRows"),
+                "redis": ("RedisStore", True, "RedisRows")}[backend]
+    persisted = store.shared or getattr(store, "_persistence", None) is not None
+    assert (type(store).__name__, persisted, rows) == expected
+    assert api.call("GET", "/api/v1/credits").status_code == 200
+    assert len(api.platform.journal) >= 1

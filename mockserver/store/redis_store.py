@@ -294,9 +294,13 @@ class RedisStore:
             for kind in self._r.smembers(self._kinds_key):
                 kind = kind.decode()
                 members = self._r.zrange(self._owner_index(kind, owner), 0, -1)
-                for member in members:
-                    if self._remove_doc(kind, member.decode()) is not None:
-                        removed += 1
+                for start in range(0, len(members), 500):  # pipelined: one round trip per 500
+                    pipe = self._r.pipeline(transaction=False)
+                    for member in members[start:start + 500]:
+                        key = member.decode()
+                        self._remove(keys=[self._doc_key(kind, key), self._kind_index(kind)],
+                                     args=[key, self._owner_prefix(kind), "", ""], client=pipe)
+                    removed += sum(res is not None for res in pipe.execute())
             for pattern in (f"{self._p}w:{_glob(owner)}|*", f"{self._p}g:{_glob(owner)}|*"):
                 self._delete_matching(pattern)
         return removed
