@@ -66,6 +66,16 @@ def test_a_later_replica_adopts_the_running_clock_and_says_so_when_its_settings_
     assert any("adopting the clock" in rec.getMessage() for rec in caplog.records)
 
 
+def test_replicas_on_a_scaled_clock_share_its_anchors_and_its_moves(redis_url):
+    with replica(redis_url, clock="scaled", time_scale=60.0) as a, \
+            replica(redis_url, clock="scaled", time_scale=60.0) as b:
+        assert b.get("/__mock/clock").status_code == 200
+        assert b.platform.clock.state() == a.platform.clock.state()  # one wall and one virtual anchor
+        a.advance(86400)
+        assert b.get("/__mock/clock").json()["epoch"] >= a.platform.clock.state()["virtualAnchor"]
+        assert b.platform.clock.state() == a.platform.clock.state()
+
+
 # -- runs -------------------------------------------------------------------------------------
 
 def test_a_run_submitted_on_one_replica_polls_on_the_other_through_its_lifecycle(pair):
