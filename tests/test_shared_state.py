@@ -66,6 +66,16 @@ def test_a_later_replica_adopts_the_running_clock_and_says_so_when_its_settings_
     assert any("adopting the clock" in rec.getMessage() for rec in caplog.records)
 
 
+def test_replicas_on_a_scaled_clock_share_its_anchors_and_its_moves(redis_url):
+    with replica(redis_url, clock="scaled", time_scale=60.0) as a, \
+            replica(redis_url, clock="scaled", time_scale=60.0) as b:
+        assert b.get("/__mock/clock").status_code == 200
+        assert b.platform.clock.state() == a.platform.clock.state()  # one wall and one virtual anchor
+        a.advance(86400)
+        assert b.get("/__mock/clock").json()["epoch"] >= a.platform.clock.state()["virtualAnchor"]
+        assert b.platform.clock.state() == a.platform.clock.state()
+
+
 # -- runs -------------------------------------------------------------------------------------
 
 def test_a_run_submitted_on_one_replica_polls_on_the_other_through_its_lifecycle(pair):
@@ -242,36 +252,47 @@ def test_seeded_replicas_draw_different_ids_and_the_first_keeps_the_single_proce
 
 
 # -- concurrency across replicas ------------------------------------------------------------------
+# Six replicas, one thread each (a replica's request pipeline is driven by one event loop at a
+# time, as under uvicorn), all submitting at once.
+
+REPLICAS = 6
+
 
 def concurrently(calls) -> list:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(lambda call: call(), calls))
+        return [reply for replies in pool.map(lambda call: call(), calls) for reply in replies]
 
 
-def test_concurrent_submits_with_one_idempotency_key_split_across_replicas_make_one_run(redis_url):
-    with replica(redis_url) as a, replica(redis_url) as b:
-        key = str(uuid.uuid4())
-        start = a.call("GET", "/api/v1/credits").json()["creditBalance"]
-        # clients without lifespan: each request runs on its own event loop, so the threads overlap
-        loose = [Api(api.app) for api in (a, b)]
-        replies = concurrently([lambda api=loose[i % 2]: cvdm_submit(api, idempotency_key=key) for i in range(12)])
-        assert sorted({r.status_code for r in replies}) in ([200, 202], [202])
-        assert [r.status_code for r in replies].count(202) == 1
-        assert len({r.json()["id"] for r in replies}) == 1
-        assert b.call("GET", "/api/v1/credits").json()["availableCredits"] == start - 3
+@pytest.fixture
+def many(redis_url):
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield [stack.enter_context(replica(redis_url)) for _ in range(REPLICAS)]
 
 
-def test_concurrent_holds_across_replicas_never_overdraw_the_balance(redis_url):
-    with replica(redis_url) as a, replica(redis_url) as b:
-        client = client_id_of(a, FULL)
-        assert a.post(f"/__mock/clients/{client}/credits", json={"balance": 3 * 5 + 2}).status_code == 200
-        loose = [Api(api.app) for api in (a, b)]
-        replies = concurrently([lambda api=loose[i % 2]: cvdm_submit(api) for i in range(12)])
-        codes = sorted(r.status_code for r in replies)
-        assert codes.count(202) == 5 and codes.count(402) == 7, codes
-        account = b.call("GET", "/api/v1/credits").json()
-        assert (account["heldCredits"], account["availableCredits"]) == (15, 2)
-        holds = [t for t in a.platform.store.scan(TXN, owner=client) if t["type"] == "hold"]
-        assert len(holds) == 5
+def test_concurrent_submits_with_one_idempotency_key_split_across_replicas_make_one_run(many):
+    key = str(uuid.uuid4())
+    start = many[0].call("GET", "/api/v1/credits").json()["creditBalance"]
+    replies = concurrently([lambda api=api: [cvdm_submit(api, idempotency_key=key) for _ in range(2)]
+                            for api in many])
+    assert len(replies) == 2 * REPLICAS
+    assert [r.status_code for r in replies].count(202) == 1, [r.status_code for r in replies]
+    assert {r.status_code for r in replies} == {200, 202}
+    assert len({r.json()["id"] for r in replies}) == 1
+    assert many[-1].call("GET", "/api/v1/credits").json()["availableCredits"] == start - 3
+
+
+def test_concurrent_holds_across_replicas_never_overdraw_the_balance(many):
+    a, b = many[0], many[1]
+    client = client_id_of(a, FULL)
+    assert a.post(f"/__mock/clients/{client}/credits", json={"balance": 3 * 5 + 2}).status_code == 200
+    replies = concurrently([lambda api=api: [cvdm_submit(api) for _ in range(2)] for api in many])
+    codes = sorted(r.status_code for r in replies)
+    assert codes.count(202) == 5 and codes.count(402) == 2 * REPLICAS - 5, codes
+    account = b.call("GET", "/api/v1/credits").json()
+    assert (account["heldCredits"], account["availableCredits"]) == (15, 2)
+    holds = [t for t in a.platform.store.scan(TXN, owner=client) if t["type"] == "hold"]
+    assert len(holds) == 5
