@@ -4,6 +4,8 @@
 #   docker run --rm -p 8080:8080 -v "$PWD/my-scenarios:/scenarios:ro" \
 #       -e ZENHIRE_MOCK_SCENARIOS=/scenarios zenhire-mock
 #   docker run --rm -p 9000:9000 -e ZENHIRE_MOCK_PORT=9000 zenhire-mock      # HEALTHCHECK follows the port
+# Several replicas as one platform share a Redis (ZENHIRE_MOCK_STORE=redis://HOST:PORT/DB,
+# ZENHIRE_MOCK_WORKERS=N): docs/compose.yaml runs two of them and Redis; docs/shared-state.md.
 # A regular (non-editable) install pinned by constraints.txt; the build folder is removed after it.
 FROM python:3.11.13-slim-bookworm
 

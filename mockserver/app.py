@@ -28,6 +28,8 @@ from .platform.ids import Ids
 from .platform.journal import Journal
 from .platform.webhook_urls import ScenarioDnsResolver
 from .platform.registry import DEFAULT_WEBHOOK_SECRET, Registry
+from .platform.outage import OutageLog
+from .platform.shared_state import SharedState
 from .scenarios import ScenarioError, Scenarios
 from .scheduler import Scheduler
 from .store import Store, open_store
@@ -122,13 +124,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         if persisted and settings.clock != "real":
             start = max(persisted["now"], start or 0)
         clock = Clock(settings.clock, settings.time_scale, start)
-    ids = Ids(settings.seed)
+    ids = Ids(settings.seed, replica=store.incr("replicas") if store.shared else 1)
     registry = Registry(scenarios.clients, parse_iso)
     ledger = Ledger(store, lambda cid: registry.clients[cid].credits if cid in registry.clients else 0,
                     new_txn_id=ids.txn_id)
     platform = Platform(settings=settings, contract=contract, clock=clock, ids=ids, store=store, registry=registry,
                         scenarios=scenarios, ledger=ledger, journal=Journal.for_store(store, settings.journal_size), started_at=clock.now(),
                         resolver=make_resolver(lambda: platform.scenarios, resolver))
+    platform.outage = OutageLog(getattr(store, "url", None) or getattr(settings, "store", None) or settings.state)
     platform.webhooks = make_webhooks(platform)
     install_probes(platform)
     scheduler = platform.scheduler = Scheduler(platform)
@@ -157,6 +160,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         platform.scenarios = new
         for doc in new.clients:
             registry.upsert_client(doc)
+
+    if store.shared:  # one clock and one configuration with the other processes (issue #15)
+        shared = platform.shared = SharedState(platform)
+
+        def reload_here() -> None:
+            try:
+                reload_hook(Scenarios.load(settings.scenarios, settings.include_default_scenarios))
+            except ScenarioError as exc:  # this process's files: keep the scenarios in force
+                log.error("scenario reload made by another process failed here: %s", exc)
+
+        shared.reload_scenarios = reload_here
+        shared.join()
+        platform.started_at = clock.now()
+        platform.sync_hooks.append(shared.refresh)
 
     pipeline = Pipeline(platform)
     spec_yaml = SPEC_PATH.read_bytes()

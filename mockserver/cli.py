@@ -68,6 +68,11 @@ def _serve_parser(sub) -> None:
          help="virtual time at start, Unix seconds (scaled/manual clocks)", default="now")
     _opt(p, "state", "--state", metavar="FILE",
          help="SQLite file that keeps state across restarts (created if missing)", default="in memory")
+    _opt(p, "store", "--store", metavar="URL",
+         help="where the state lives: memory (this process only) or redis://HOST:PORT/DB, shared by "
+              "every worker and replica pointed at it (docs/shared-state.md)")
+    _opt(p, "workers", "--workers", type=_workers_arg, metavar="N",
+         help="worker processes answering on the one port (more than 1 needs --store redis://...)")
     _opt(p, "control", "--no-control", action="store_false",
          help="switch the /__mock control API off (env var: 0)", default="control API on")
     _opt(p, "control_token", "--control-token", metavar="T",
@@ -105,9 +110,20 @@ def _port_arg(text: str) -> int:
     return port
 
 
-SERVE_SETTINGS = ("host", "port", "scenarios", "clock", "time_scale", "clock_start", "state", "control",
-                  "control_token", "log_level", "strict", "allow_local_webhooks", "preview",
-                  "candidate_base_url", "webhook_timeout", "journal_size", "include_default_scenarios", "seed")
+def _workers_arg(text: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if workers < 1:
+        raise argparse.ArgumentTypeError(f"{workers}: at least 1 worker process")
+    return workers
+
+
+SERVE_SETTINGS = ("host", "port", "scenarios", "clock", "time_scale", "clock_start", "state", "store",
+                  "workers", "control", "control_token", "log_level", "strict", "allow_local_webhooks",
+                  "preview", "candidate_base_url", "webhook_timeout", "journal_size",
+                  "include_default_scenarios", "seed")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -130,14 +146,23 @@ def build_app(settings: Settings):
 
     from .app import create_app
     from .scenarios import ScenarioError
+    from .store.base import StoreUnavailable
     settings.check_state_file()
     try:
         return create_app(settings)
     except ScenarioError as exc:
         raise ConfigError(_scenario_error(settings, exc)) from None
+    except StoreUnavailable as exc:
+        raise ConfigError(f"{settings.named('store')}={settings.store_label()!r}: cannot reach the store: "
+                          f"{_first_line(exc)}") from None
     except sqlite3.Error as exc:
         raise ConfigError(f"{settings.named('state')}={settings.state!r}: cannot use it as a SQLite state "
                           f"file: {exc}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
 
 
 def bind_socket(settings: Settings) -> socket.socket:
@@ -174,24 +199,35 @@ def cmd_serve(args) -> int:
         sock = bind_socket(settings)
     except ConfigError as exc:
         return _fail(str(exc))
-    import uvicorn
-    platform = app.state.platform
+    _print_banner(settings, app.state.platform, sock)
+    try:
+        if settings.workers > 1:
+            from .workers import run_workers
+            del app  # the workers build their own; this one only checked the settings
+            run_workers(settings, sock)
+        else:
+            import uvicorn
+            config = uvicorn.Config(app, log_level=settings.log_level, access_log=settings.log_level == "debug")
+            uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has already shut down gracefully
+        pass
+    return 0
+
+
+def _print_banner(settings: Settings, platform, sock: socket.socket) -> None:
     port = sock.getsockname()[1]
     base = f"http://{_url_host(sock, settings.host)}:{port}"
     print(f"zenhire-mock serving {base}  (contract: {base}/openapi.yaml)")
     clock = platform.clock
     print(f"clock: {clock.mode}" + (f" x{clock.scale:g}" if clock.mode == "scaled" else "") +
-          f"; control API: {base + '/__mock' if settings.control else 'off'}; state: {settings.state or 'in memory'}")
+          f"; control API: {base + '/__mock' if settings.control else 'off'}")
+    workers = f"{settings.workers} worker processes" if settings.workers > 1 else "1 worker process"
+    shared = "shared with every process using it" if settings.shared_store else "this process only"
+    print(f"store: {settings.store_label()} ({shared}); {workers}")
     print("test keys:")
     for row in platform.registry.describe_keys():
         print(f"  {row['key']:<36} {row['client']:<12} {row['label']}")
     sys.stdout.flush()
-    config = uvicorn.Config(app, log_level=settings.log_level, access_log=settings.log_level == "debug")
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:  # Ctrl-C: uvicorn has already shut down gracefully
-        pass
-    return 0
 
 
 def cmd_routes(args) -> int:

@@ -12,6 +12,12 @@ fact: ``wall_now`` gives the real time for what a receiver checks against its ow
 to clients (``Retry-After``, ``pollIntervalSeconds``, ``retryAfterSeconds``) are converted
 with ``advertise`` into the client's real seconds, so an unmodified client that obeys them
 works in every mode.
+
+Shared (several processes on one store, issue #15): the clock's whole state — mode, scale,
+wall anchor, virtual anchor and a version — is a document in the store. `state` and `adopt`
+copy it out and in (the platform's sync adopts it once per request, so `now` stays free of
+I/O); when ``publish`` is set, `advance` and `set` go through it: one compare-and-set on the
+shared document, computed from the shared state, never from this process's copy.
 """
 
 from __future__ import annotations
@@ -40,6 +46,31 @@ class Clock:
         self._lock = threading.Lock()
         self._wall_anchor = wall()
         self._virtual_anchor = float(start) if start is not None else self._wall_anchor
+        self.version = 0  # counts moves of a shared clock (0 for a clock of one process)
+        # Set when the clock is shared: applies a move (state -> state) atomically, returns the result.
+        self.publish: Callable[[Callable[[dict], dict]], dict] | None = None
+
+    # -- sharing -------------------------------------------------------------------------
+    def state(self) -> dict:
+        """The whole clock as a plain document (the shared clock's stored form)."""
+        with self._lock:
+            return {"mode": self.mode, "scale": self.scale, "wallAnchor": self._wall_anchor,
+                    "virtualAnchor": self._virtual_anchor, "version": self.version}
+
+    def adopt(self, state: dict, *, force: bool = False) -> None:
+        """Take ``state`` (from `state`, possibly another process's) unless it is the one
+        already held (same version)."""
+        if state["version"] == self.version and not force:
+            return
+        with self._lock:
+            self.mode, self.scale = state["mode"], float(state["scale"])
+            self._wall_anchor, self._virtual_anchor = state["wallAnchor"], state["virtualAnchor"]
+            self.version = state["version"]
+
+    def _at(self, state: dict) -> float:
+        if state["mode"] == "manual":
+            return state["virtualAnchor"]
+        return state["virtualAnchor"] + (self._wall() - state["wallAnchor"]) * state["scale"]
 
     # -- reading -------------------------------------------------------------------------
     def now(self) -> float:
@@ -63,15 +94,32 @@ class Clock:
         """Move virtual time forward by ``seconds`` (any mode); returns the new now."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
+        if self.publish is not None:
+            def move(state: dict) -> dict:
+                state["virtualAnchor"] += seconds
+                state["version"] += 1
+                return state
+            self.adopt(self.publish(move))
+            return self.now()
         with self._lock:
             self._virtual_anchor += seconds
         return self.now()
 
     def set(self, ts: float) -> float:
-        """Jump to virtual epoch ``ts`` (forward only)."""
+        """Jump to virtual epoch ``ts`` (forward only). Shared: a concurrent move by another
+        process that already went past ``ts`` wins (the clock never goes back)."""
         current = self.now()
         if ts < current:
             raise ValueError("the clock only moves forward")
+        if self.publish is not None:
+            def move(state: dict) -> dict:
+                gap = ts - self._at(state)
+                if gap > 0:
+                    state["virtualAnchor"] += gap
+                    state["version"] += 1
+                return state
+            self.adopt(self.publish(move))
+            return self.now()
         return self.advance(ts - current)
 
     # -- converting ----------------------------------------------------------------------

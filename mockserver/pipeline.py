@@ -1,9 +1,12 @@
 """The path of one API request, in one place:
 
-route (404/405) → auth (401, no requestId) → IP allow-list and module permission (403) →
+shared state brought up to date (`Platform.sync`, a shared store only) → route (404/405) →
+auth (401, no requestId) → IP allow-list and module permission (403) →
 preview gate → submit rate limit (429) → injected faults (latency, 5xx) → parameters and
 body validated against the contract (400 with details.fields) → module handler →
 response checked against the contract in strict mode → the error envelope on any error.
+The store unreachable at any step → 503 ``INTERNAL_ERROR`` with Retry-After (`outage`); the
+health check then reports its ``database`` check unreachable instead.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from .platform.context import Ctx, Platform, Reply
 from .platform.journal_fields import detail_fields
 from .platform.request_input import parse_params, read_body
 from .platform.throttle import check_submit_rate
+from .platform.outage import MESSAGE as STORE_DOWN_MESSAGE, RETRY_AFTER_SECONDS as STORE_RETRY_AFTER
 from .scenarios import Facts
+from .store.base import StoreUnavailable
 
 log = logging.getLogger("zenhire_mock")
 
@@ -94,6 +99,12 @@ class Pipeline:
     async def handle(self, request: Request) -> Response:
         platform = self.platform
         started = time.perf_counter()
+        store_down: StoreUnavailable | None = None
+        try:
+            platform.sync()
+        except StoreUnavailable as exc:
+            store_down = exc
+            platform.outage.failed(exc)
         now = platform.clock.now()
         rid = platform.ids.request_id(now)
         op, path_values, allowed = platform.contract.match(request.method, request.scope["path"])
@@ -106,11 +117,23 @@ class Pipeline:
                 err = ApiError(404, "NOT_FOUND", "No such endpoint.")
             reply = error_reply(err, platform, rid)
         else:
-            ctx = Ctx(platform=platform, request=request, op=op, request_id=rid, now=now)
+            ctx = Ctx(platform=platform, request=request, op=op, request_id=rid, now=now,
+                      store_down=store_down is not None)
             try:
+                if store_down is not None and not op.public:
+                    raise store_down
                 reply = await self._run(ctx, path_values)
             except ApiError as err:
                 reply = error_reply(err, platform, rid)
+            except StoreUnavailable as exc:
+                store_down = exc
+                platform.outage.failed(exc)
+                reply = error_reply(ApiError(503, "INTERNAL_ERROR", STORE_DOWN_MESSAGE,
+                                             retry_after=STORE_RETRY_AFTER), platform, rid)
+            except TimeoutError as exc:  # a shared store's lock held too long by another process
+                log.warning("%s: %s", op.operation_id, exc)
+                reply = error_reply(ApiError(503, "INTERNAL_ERROR", "The platform is busy. Retry after the indicated delay.",
+                                             retry_after=STORE_RETRY_AFTER), platform, rid)
             except Exception:  # the mock's own bug: report it the documented way
                 log.exception("unhandled error in %s", op.operation_id)
                 reply = error_reply(ApiError(500, "INTERNAL_ERROR"), platform, rid)
@@ -120,6 +143,16 @@ class Pipeline:
             if platform.settings.strict:
                 reply = self._check(op, reply, rid)
         response = self._render(reply, request.method)
+        if store_down is None:
+            platform.outage.succeeded()
+        try:
+            self._journal(request, reply, response, op, ctx, path_values, rid, now, started, facts)
+        except StoreUnavailable as exc:  # the reply stands; only its journal line is lost
+            platform.outage.failed(exc)
+        return response
+
+    def _journal(self, request, reply, response, op, ctx, path_values, rid, now, started, facts) -> None:
+        platform = self.platform
         platform.journal.record({
             "time": platform.clock.iso(now), "method": request.method, "path": request.scope["path"],
             "status": reply.status, "operation": op.operation_id if op else None,
@@ -130,7 +163,6 @@ class Pipeline:
             "seq": next(self._journal_seq), "module": platform.module_of_tag.get(op.tag) if op else None,
             **detail_fields(request, ctx, op, path_values, reply, response),
         })
-        return response
 
     async def _run(self, ctx: Ctx, path_values: dict[str, str]) -> Reply:
         platform, op, request = self.platform, ctx.op, ctx.request

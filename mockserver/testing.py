@@ -8,6 +8,10 @@ server on a free loopback port (`live_server`), each handed out as a `MockHandle
         zh.advance(300)                               # runs move on; webhooks fire
         assert zh.deliveries()
 
+``store="redis://HOST:PORT/DB"`` (a `Settings` field like any other) keeps the mock's state in
+that Redis, shared with every mock and `zenhire-mock serve` replica pointed at it: a run
+submitted through one handle polls through another (docs/shared-state.md).
+
 The pytest plugin (`mockserver.pytest_plugin`) wraps these as the `zenhire_mock` and
 `zenhire_mock_server` fixtures. Control operations go through the mock's own control API
 (`/__mock`), so they behave exactly as they do against `zenhire-mock serve`.

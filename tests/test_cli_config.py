@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -197,3 +198,100 @@ def test_a_missing_scenario_folder_from_the_variable_names_the_variable(tmp_path
     missing = tmp_path / "no-such-folder"
     assert_one_line_config_error(run_cli("keys", env={"ZENHIRE_MOCK_SCENARIOS": str(missing)}),
                                  "ZENHIRE_MOCK_SCENARIOS", str(missing))
+
+
+# -- serve: the store and the workers ------------------------------------------------------------
+
+def test_several_workers_without_a_shared_store_is_one_line():
+    line = assert_one_line_config_error(run_cli("serve", "--port", "0", "--workers", "2"), "--workers=2", "--store")
+    assert "shared store" in line
+
+
+def test_workers_from_the_environment_without_a_shared_store_names_the_variable():
+    assert_one_line_config_error(run_cli("serve", "--port", "0", env={"ZENHIRE_MOCK_WORKERS": "3"}),
+                                 "ZENHIRE_MOCK_WORKERS=3", "shared store")
+
+
+@pytest.mark.parametrize("args,env,must_name", [
+    (("--store", "mongodb://127.0.0.1:27017/0"), {}, ("--store", "mongodb://", "unknown store")),
+    ((), {"ZENHIRE_MOCK_STORE": "sqlite:///x.db"}, ("ZENHIRE_MOCK_STORE", "unknown store")),
+    (("--store", "redis://127.0.0.1:6390/zero"), {}, ("--store", "'zero'", "whole number")),
+    (("--store", "redis://127.0.0.1:port/0"), {}, ("--store", "port")),
+    (("--store", "redis:///0"), {}, ("--store", "no host")),
+    (("--store", "redis://127.0.0.1:6390/0", "--state", "state.db"), {}, ("--state", "--store", "one of them")),
+    (("--store", "unix://"), {}, ("--store", "socket path")),
+    (("--workers", "0"), {}, ("--workers", "at least 1")),
+    ((), {"ZENHIRE_MOCK_WORKERS": "two"}, ("ZENHIRE_MOCK_WORKERS", "'two'", "whole number")),
+])
+def test_bad_store_and_worker_settings_are_one_line(tmp_path, args, env, must_name):
+    assert_one_line_config_error(run_cli("serve", "--port", "0", *args, env=env, cwd=tmp_path), *must_name)
+
+
+def test_a_store_error_never_shows_the_password():
+    line = assert_one_line_config_error(run_cli("serve", "--store", "redis://app:hunter2@127.0.0.1:6390/db"),
+                                        "--store", "redis://app:***@127.0.0.1:6390/db")
+    assert "hunter2" not in line
+
+
+def test_an_unreachable_redis_is_one_line_naming_the_store():
+    with socket.socket() as closed:  # a loopback port with nothing listening on it
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        result = run_cli("serve", "--port", "0", "--store", f"redis://127.0.0.1:{port}/0", timeout=120)
+    assert_one_line_config_error(result, "--store", f"redis://127.0.0.1:{port}/0", "cannot reach")
+
+
+def test_settings_survive_the_trip_through_the_environment_a_worker_takes():
+    from mockserver.config import Settings
+    settings = Settings.from_env(env={}, store="redis://u:pw@127.0.0.1:6390/3", workers=3, scenarios=["a.yaml", "b"],
+                                 clock="scaled", time_scale=60.0, clock_start=1.5e9, strict=True, preview=[],
+                                 control=False, control_token="t0k", journal_size=50)
+    assert Settings.from_env(env=settings.to_env()) == settings
+    assert settings.store_label() == "redis://u:***@127.0.0.1:6390/3"
+    assert Settings().store_label() == "in memory" and Settings(state="s.db").store_label() == "SQLite file s.db"
+
+
+def serve_banner(*args: str, cwd) -> tuple[subprocess.Popen, list[str]]:
+    """`serve` in the background; its banner lines up to the test keys heading."""
+    proc = subprocess.Popen(CLI + ["serve", "--port", "0", "--log-level", "warning", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=cwd)
+    lines = []
+    while not lines or lines[-1] != "test keys:":
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        lines.append(line.rstrip("\n"))
+    return proc, lines
+
+
+def stop(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_the_banner_names_the_memory_store_and_one_worker(tmp_path):
+    proc, lines = serve_banner(cwd=tmp_path)
+    stop(proc)
+    assert "store: in memory (this process only); 1 worker process" in lines
+
+
+def test_serve_on_redis_with_two_workers_names_the_store_and_answers_on_its_port(tmp_path, redis_url):
+    proc, lines = serve_banner("--store", redis_url, "--workers", "2", "--clock", "manual", cwd=tmp_path)
+    try:
+        assert f"store: {redis_url} (shared with every process using it); 2 worker processes" in lines, lines
+        base = lines[0].split()[2]
+        deadline = time.monotonic() + 60
+        while True:  # the workers start after the banner: a bounded wait for the first answer
+            try:
+                if httpx.get(base + "/__mock/live", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "no worker answered within 60 s"
+            time.sleep(0.1)
+        r = httpx.get(base + "/api/v1/credits", headers={"X-API-Key": "zh_api_test_full_access_0001"}, timeout=30)
+        assert r.status_code == 200, r.text
+    finally:
+        stop(proc)

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,42 @@ def test_keys_and_verify_help_run_as_written():
         r = subprocess.run(as_here(command), shell=True, capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert r.returncode == 0, (command, r.stderr)
         assert r.stdout
+
+
+def test_the_shared_state_commands_run_as_written(tmp_path, redis_server):
+    """The README's two commands for several workers: a redis-server on loopback with
+    persistence off, then `serve --store redis://… --workers 2`; run as written on free
+    ports, every process started here is stopped by its PID."""
+    import shlex
+
+    from tests.support.redis_server import _ping
+    from tests.support.replicas import Replica
+    start_redis, serve = commands(block_after("## Several workers or replicas"))
+    assert start_redis.endswith("&") and serve.startswith(f"{VENV_BIN}zenhire-mock serve --store redis://")
+    redis_argv = shlex.split(start_redis.rstrip("& "))
+    assert redis_argv[0] == "redis-server" and {"--save", "--appendonly", "--bind"} <= set(redis_argv)
+    assert redis_argv[redis_argv.index("--bind") + 1] == "127.0.0.1"
+    readme_port = redis_argv[redis_argv.index("--port") + 1]
+    port = str(free_port())
+    redis = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server",
+                              *[port if a == readme_port else a for a in redis_argv[1:]], "--dir", str(tmp_path)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    replica = None
+    try:
+        deadline = time.monotonic() + 10
+        while not _ping(int(port)):
+            assert redis.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        serve_argv = shlex.split(serve.replace(f":{readme_port}/", f":{port}/"))[2:]  # after `zenhire-mock serve`
+        replica = Replica("readme", [*serve_argv, "--port", "0", "--log-level", "warning"]).wait_live()
+        assert f"store: redis://127.0.0.1:{port}/0 (shared with every process using it); 2 worker processes" \
+            in replica.output()
+        import httpx
+        key = {"X-API-Key": "zh_api_test_full_access_0001"}
+        for _ in range(4):  # fresh connections: any worker may answer; all read the one ledger
+            assert httpx.get(replica.url + "/api/v1/credits", headers=key, timeout=30).status_code == 200
+    finally:
+        if replica is not None:
+            replica.stop()
+        redis.terminate()
+        redis.wait(timeout=10)

@@ -99,6 +99,53 @@ def test_a_bad_clock_option_is_a_usage_error(tmp_path):
     assert "zenhire_mock_clock='sideways'" in r.stdout + r.stderr
 
 
+def test_the_store_option_puts_the_fixtures_and_helpers_on_one_shared_redis(tmp_path, redis_url):
+    """``--zenhire-mock-store`` (or the ini key) reaches both fixtures; a credit change made
+    through one mock is what every other mock on the same Redis answers, whether it is a
+    fixture, ``mock_platform(store=...)`` or ``live_server(store=...)``."""
+    (tmp_path / "test_shared.py").write_text(textwrap.dedent(f'''
+        from mockserver.testing import live_server, mock_platform
+
+        URL = {redis_url!r}
+
+        def balance(handle):
+            r = handle.request("GET", "/api/v1/credits")
+            assert r.status_code == 200, r.text
+            return r.json()["creditBalance"]
+
+        def test_the_in_process_fixture_keeps_its_state_in_redis(zenhire_mock):
+            assert zenhire_mock.platform.settings.store == URL and zenhire_mock.platform.store.shared
+            zenhire_mock.set_credits("acme", balance=4321)
+            with mock_platform(store=URL) as other:
+                assert balance(other) == 4321
+            with live_server(store=URL) as served:
+                assert balance(served) == 4321
+
+        def test_the_live_server_fixture_shares_it_too(zenhire_mock_server):
+            assert zenhire_mock_server.platform.store.shared
+            with mock_platform(store=URL) as other:
+                other.set_credits("acme", balance=1234)
+            assert balance(zenhire_mock_server) == 1234
+    '''))
+    r = run_pytest(tmp_path, "--zenhire-mock-store", redis_url)
+    assert r.returncode == 0 and "2 passed" in r.stdout, r.stdout[-4000:] + r.stderr[-2000:]
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\nzenhire_mock_store = {redis_url}\n")
+    r = run_pytest(tmp_path)
+    assert r.returncode == 0 and "2 passed" in r.stdout, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def test_a_bad_store_option_is_a_usage_error_without_the_password(tmp_path):
+    (tmp_path / "test_x.py").write_text("def test_x(zenhire_mock):\n    pass\n")
+    r = run_pytest(tmp_path, "--zenhire-mock-store", "mongodb://user:hunter2@127.0.0.1:1/0")
+    assert r.returncode != 0
+    assert "unknown store" in r.stdout + r.stderr and "hunter2" not in r.stdout + r.stderr
+
+
+def test_the_default_store_is_this_process_memory(zenhire_mock):
+    assert zenhire_mock.platform.settings.store == "memory"
+    assert zenhire_mock.platform.store.shared is False
+
+
 # -- the handle, in this process (the plugin is installed with the package) ------------------------------
 
 def test_the_plugin_is_registered_through_its_entry_point():

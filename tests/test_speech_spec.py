@@ -98,7 +98,8 @@ def test_poll_declares_its_terminal_statuses(contract):
 
 def test_poll_answers_only_200_404_429_besides_auth_and_server_errors(contract):
     poll = contract["paths"]["/api/v1/speech/analyze/{id}"]["get"]
-    assert set(poll["responses"]) == {"200", "401", "403", "404", "429", "500"}
+    assert set(poll["responses"]) == {"200", "401", "403", "404", "429", "500", "503"}
+    assert poll["responses"]["503"] == {"$ref": "#/components/responses/StoreUnavailable"}  # the store down
     assert "pattern" not in poll["parameters"][0]["schema"]  # a malformed id is a 404, never a 400
 
 

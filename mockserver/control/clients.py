@@ -1,7 +1,8 @@
 """Tenants at runtime: list clients (with keys and balances), add or patch a client, add or
 patch a key, set credits, rotate a client's webhook secret. Every client and key document
 is checked against the scenario format first, so a bad request is a 400 that leaves the
-stored client untouched (never a half-applied patch)."""
+stored client untouched (never a half-applied patch). Each change runs in `platform.change()`,
+which publishes it to the other processes of a shared store."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def routes(platform) -> list[Route]:
     async def add_client(request):
         body = await read_object(request)
         _check_client_doc(body)
-        client = registry.upsert_client(body)
+        with platform.change():
+            client = registry.upsert_client(body)
         return json_response(201, {"id": client.id})
 
     async def patch_client(request):
@@ -62,14 +64,16 @@ def routes(platform) -> list[Route]:
         if "id" in body or "keys" in body:
             raise bad_input("patch a client's own fields; keys have their own endpoints and the id is fixed")
         _check_client_doc({"id": client_id, **body})
-        client = registry.patch_client(client_id, body)
+        with platform.change():
+            client = registry.patch_client(client_id, body)
         return json_response(200, {"id": client.id, "active": client.active, "permissions": client.permissions})
 
     async def add_key(request):
         client_id = client_of(request)
         body = await read_object(request)
         _check_client_doc({"id": client_id, "keys": [body]})
-        key = registry.add_key(client_id, body)
+        with platform.change():
+            key = registry.add_key(client_id, body)
         return json_response(201, {"key": key.key, "client": client_id})
 
     async def patch_key(request):
@@ -78,7 +82,8 @@ def routes(platform) -> list[Route]:
             raise not_found("no such key")
         body = await read_object(request)
         _check_key_patch(value, body)
-        key = registry.patch_key(value, body)
+        with platform.change():
+            key = registry.patch_key(value, body)
         return json_response(200, {"key": key.key, "active": key.active})
 
     async def credits(request):
@@ -96,7 +101,8 @@ def routes(platform) -> list[Route]:
         if not secret.startswith("whsec_"):
             raise bad_input("secret must be a string starting with whsec_")
         _check_client_doc({"id": client_id, "webhookSecret": secret})
-        registry.patch_client(client_id, {"webhookSecret": secret})
+        with platform.change():
+            registry.patch_client(client_id, {"webhookSecret": secret})
         return json_response(200, {"client": client_id, "secretLast4": secret[-4:]})
 
     wrap = guard(platform)

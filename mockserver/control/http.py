@@ -1,6 +1,8 @@
 """What every control-API resource shares: JSON replies through the one JSON writer, the
 platform's error envelope (`{"error": {code, message, timestamp}}`), reading a JSON-object
-body, typed field reads that answer 400 naming the field, and the token guard."""
+body, typed field reads that answer 400 naming the field, and the token guard (which also brings
+a shared store's state up to date before each request and answers 503 INTERNAL_ERROR with
+Retry-After when the store cannot be reached)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..json_writer import api_json
+from ..platform.outage import MESSAGE as STORE_DOWN_MESSAGE, RETRY_AFTER_SECONDS as STORE_RETRY_AFTER
 from ..scenarios import ScenarioError
+from ..store.base import StoreUnavailable
 
 TOKEN_HEADER = "x-mock-control-token"
 # The mock's own pages (the console, the candidate page): never cached, no referrer, scripts
@@ -105,11 +109,21 @@ def guard(platform) -> Callable[[Endpoint], Endpoint]:
                 return error_response(platform, 401, "CONTROL_TOKEN_REQUIRED",
                                       "This control API is protected: send X-Mock-Control-Token.")
             try:
-                return await fn(request)
+                platform.sync()  # a shared store: this process's views brought up to date first
+                response = await fn(request)
             except ControlError as exc:
                 return error_response(platform, exc.status, exc.code, exc.message)
             except (ScenarioError, ValueError) as exc:  # a value the endpoint cannot take
                 return error_response(platform, 400, "INVALID_INPUT", str(exc))
+            except StoreUnavailable as exc:
+                platform.outage.failed(exc)
+                return error_response(platform, 503, "INTERNAL_ERROR", STORE_DOWN_MESSAGE,
+                                      {"Retry-After": str(STORE_RETRY_AFTER)})
+            except TimeoutError as exc:  # a store lock held too long by another process
+                return error_response(platform, 503, "INTERNAL_ERROR", f"{exc}; retry",
+                                      {"Retry-After": str(STORE_RETRY_AFTER)})
+            platform.outage.succeeded()
+            return response
         endpoint.__name__ = getattr(fn, "__name__", "endpoint")
         return endpoint
 

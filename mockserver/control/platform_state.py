@@ -40,12 +40,15 @@ def routes(platform, reload_hook) -> list[Route]:
             platform.store.purge_all()
             platform.journal.clear()
             removed = None
+            if platform.shared is not None:  # the shared clock and configuration were purged too
+                platform.shared.republish()
         return json_response(200, {"reset": client or "all", "removedDocuments": removed})
 
     async def reload_scenarios(request):
         try:
             scenarios = Scenarios.load(settings.scenarios, settings.include_default_scenarios)
-            reload_hook(scenarios)
+            with platform.change(reload=True):  # other processes re-read their files too
+                reload_hook(scenarios)
         except ScenarioError as exc:
             return error_response(platform, 400, "INVALID_SCENARIO", str(exc))
         return json_response(200, {"sources": scenarios.sources, "rules": len(scenarios.rules),
@@ -56,7 +59,8 @@ def routes(platform, reload_hook) -> list[Route]:
         if not isinstance(checks, dict) or not all(isinstance(k, str) and v in HEALTH_STATES
                                                    for k, v in checks.items()):
             raise bad_input(f"checks maps a check name to one of {sorted(HEALTH_STATES)}")
-        platform.health_overrides = dict(checks)
+        with platform.change():
+            platform.health_overrides = dict(checks)
         return json_response(200, {"checks": checks})
 
     wrap = guard(platform)

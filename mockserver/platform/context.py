@@ -6,8 +6,9 @@ builds it in one place; nothing is looked up by string."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ContextManager
 
 from starlette.requests import Request
 
@@ -20,12 +21,14 @@ from ..webhooks.admission import Resolver
 from .credits import Ledger
 from .ids import Ids
 from .journal import Journal
+from .outage import OutageLog
 from .registry import ApiKey, Client, Registry
 from .request_input import RequestInput
 
 if TYPE_CHECKING:  # imported for types only: both modules import this one
     from ..scheduler import Scheduler
     from ..webhooks.engine import WebhookEngine
+    from .shared_state import SharedState
 
 CLOCK_KIND = "_clock"
 
@@ -55,6 +58,9 @@ class Platform:
     module_state: dict[str, Any] = field(default_factory=dict)
     # Refreshers of process-local views of shared state, run by `sync` (shared stores only).
     sync_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # The clock and control changes shared with other processes (a shared store only).
+    shared: "SharedState | None" = None
+    outage: OutageLog = field(default_factory=lambda: OutageLog(None))
 
     def preview_enabled(self, name: str) -> bool:
         return name in self.settings.preview or bool(self.scenarios.setting("preview", name, False))
@@ -76,8 +82,19 @@ class Platform:
         for refresh in self.sync_hooks:
             refresh()
 
+    def change(self, *, reload: bool = False) -> ContextManager[None]:
+        """Wrap a control change of in-process state (clients, keys, health overrides, a
+        scenario reload): with a shared store, exclusive across processes and published to
+        them when the block ends (`SharedState.changing`); otherwise nothing to do."""
+        if self.shared is None:
+            return contextlib.nullcontext()
+        return self.shared.changing(reload=reload)
+
     def save_clock(self) -> None:
-        """Persist virtual now, so a manual or scaled clock resumes there after a restart."""
+        """Persist virtual now, so a manual or scaled clock resumes there after a restart.
+        A shared clock is in the store already (written on every move)."""
+        if self.shared is not None:
+            return
         self.store.put(CLOCK_KIND, "clock", {"now": self.clock.now()})
 
 
@@ -91,6 +108,7 @@ class Ctx:
     key: ApiKey | None = None
     client: Client | None = None
     input: RequestInput = field(default_factory=RequestInput)
+    store_down: bool = False  # the shared store could not be read (a public operation still runs)
 
     @property
     def client_id(self) -> str:

@@ -19,12 +19,27 @@ resets and concurrent settles are honoured. The recent transactions are read new
 from the per-client index, a bounded window whatever the history; when that window is
 known to be in time order already (the usual case: transactions are recorded as virtual
 time moves forward), only the `limit` newest are read.
+
+Shared store (several processes, issue #15): neither cache can be trusted, as other
+processes hold and settle too. Then settlements due are found from the store (the client's
+pending ones, a bounded set: runs in flight), each applied by the one process whose
+`store.take` removes it; check-and-hold with its hold document, and each settlement, run
+under `store.lock("ledger|<client>")` (so a client's transactions are recorded in one order
+across processes); the recent transactions are always the newest window re-sorted by time.
+
+Failure midway (the store unreachable): a hold writes its `hold` document first and then
+the account, so an account never holds credits without their document; `cancel_hold` undoes
+a hold whose run could not be stored (a release transaction, as for a failed run). A settlement is taken (removed) before it is applied:
+if the store fails between the two, that one run's hold stays held (reported, never charged
+twice).
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -39,6 +54,8 @@ TXN = "txn"
 SETTLEMENT = "settlement"
 HOLD = "hold"
 RECENT_WINDOW = 200  # newest transactions (by recording order) re-sorted by time for the summary
+
+log = logging.getLogger("zenhire_mock")
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,9 @@ class Ledger:
                "module": module, "runId": run_id, "at": at}
         if description != _usual_description(kind, module):
             txn["description"] = description
+        if self.store.shared:  # other processes record too: no local view of the order
+            self.store.put(TXN, txn["id"], txn, owner=client_id)
+            return
         with self._order_lock:
             depth, last_at = self._ordered_tail(client_id)
             self.store.put(TXN, txn["id"], txn, owner=client_id)
@@ -123,9 +143,18 @@ class Ledger:
         return known
 
     # -- holds and settlements -------------------------------------------------------------
+    def _client_lock(self, client_id: str):
+        """Exclusion of the client's ledger across processes (a shared store), else none
+        beyond the local locks below."""
+        if self.store.shared:
+            return self.store.lock(f"ledger|{client_id}")
+        return contextlib.nullcontext()
+
     def hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
         """Atomically reserve ``amount`` if available (balance − held) covers it."""
         self.settle(client_id, now)
+        if self.store.shared:
+            return self._shared_hold(client_id, run_id, amount, module, now)
         refused: list[HoldRefused] = []
 
         def apply(cur: dict | None) -> dict:
@@ -141,10 +170,49 @@ class Ledger:
             doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
             if refused:
                 return refused[0]
-            self.store.put(HOLD, self._hold_key(client_id, run_id), {"amount": amount}, owner=client_id)
+            self.store.put(HOLD, self._hold_key(client_id, run_id), {"amount": amount, "module": module},
+                           owner=client_id)
         self._record(client_id, "hold", amount, doc["balance"], now, module, run_id,
                      f"Hold for {module} run")
         return None
+
+    def _shared_hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
+        key = self._hold_key(client_id, run_id)
+        with self._client_lock(client_id):
+            account = self.account(client_id)
+            available = account["balance"] - account["held"]
+            if amount > available:
+                return HoldRefused(available=max(available, 0), cost=amount)
+            # the hold document first: an account never holds credits no document explains
+            self.store.put(HOLD, key, {"amount": amount, "module": module}, owner=client_id)
+            try:
+                doc = self.store.update(ACCOUNT, client_id, lambda cur: dict(cur or self._fresh(client_id),
+                                                                             held=(cur or {}).get("held", 0) + amount),
+                                        owner=client_id)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self.store.delete(HOLD, key)
+                raise
+            self._record(client_id, "hold", amount, doc["balance"], now, module, run_id,
+                         f"Hold for {module} run")
+        return None
+
+    def cancel_hold(self, client_id: str, run_id: str, now: float) -> None:
+        """Undo a hold whose run could not be stored (the store failed midway through a
+        submit): the held credits are free again, recorded as a release (as for a failed run)."""
+        with self._client_lock(client_id):
+            held = self.store.take(HOLD, self._hold_key(client_id, run_id))
+            if held is None:
+                return
+            self.store.delete(SETTLEMENT, self._hold_key(client_id, run_id))
+            amount = int(held["amount"])
+            doc = self.store.update(ACCOUNT, client_id,
+                                    lambda cur: dict(cur or self._fresh(client_id),
+                                                     held=max((cur or {}).get("held", 0) - amount, 0)),
+                                    owner=client_id)
+            module = held.get("module")
+            self._record(client_id, "release", amount, doc["balance"], now, module, run_id,
+                         f"Hold released for {module} run")
 
     def schedule(self, client_id: str, run_id: str, at: float, action: str, module: str,
                  amount: int | None = None) -> None:
@@ -152,6 +220,8 @@ class Ledger:
         doc = self.store.put(SETTLEMENT, f"{client_id}|{run_id}",
                              {"client": client_id, "runId": run_id, "at": at, "action": action,
                               "module": module, "amount": amount}, owner=client_id)
+        if self.store.shared:  # found from the store when due
+            return
         with self._due_lock:
             heap = self._due_heap(client_id)
             heapq.heappush(heap, (at, doc["_seq"], run_id))
@@ -168,6 +238,9 @@ class Ledger:
 
     def settle(self, client_id: str, now: float) -> None:
         """Apply every settlement of ``client_id`` due at or before ``now``, in time order."""
+        if self.store.shared:
+            self._shared_settle(client_id, now)
+            return
         while True:
             with self._due_lock:
                 heap = self._due_heap(client_id)
@@ -180,6 +253,20 @@ class Ledger:
                     continue  # settled concurrently, or purged by a reset
                 self.store.delete(SETTLEMENT, key)
                 self._settle_one(client_id, item)
+
+    def _shared_settle(self, client_id: str, now: float) -> None:
+        """Settlements due found from the store; each applied by the process that takes it."""
+        due = sorted((s["at"], s["_seq"], s["runId"]) for s in self.store.scan(SETTLEMENT, owner=client_id)
+                     if s["at"] <= now)
+        if not due:
+            return
+        with self._client_lock(client_id):
+            for _at, _seq, run_id in due:
+                item = self.store.take(SETTLEMENT, f"{client_id}|{run_id}")
+                if item is None:
+                    continue  # another process settled it
+                held = self.store.take(HOLD, self._hold_key(client_id, run_id))
+                self._settle_one(client_id, item, int(held["amount"]) if held else 0)
 
     def _take_hold(self, client_id: str, run_id: str, cur: dict) -> int:
         """The run's held amount, removed from where it is kept (a `hold` document, or the
@@ -194,12 +281,19 @@ class Ledger:
         self.store.delete(HOLD, key)
         return int(doc["amount"])
 
-    def _settle_one(self, client_id: str, item: dict) -> None:
+    def _settle_one(self, client_id: str, item: dict, taken: int | None = None) -> None:
+        """Apply one settlement; ``taken`` is the run's held amount when the caller already
+        removed its hold document (shared store: the update below may be retried, so it must
+        not remove documents itself)."""
         result: dict = {}
 
         def apply(cur: dict | None) -> dict:
             cur = cur or self._fresh(client_id)
-            held = self._take_hold(client_id, item["runId"], cur)
+            if taken is None:
+                held = self._take_hold(client_id, item["runId"], cur)
+            else:
+                legacy = cur.get("holds")
+                held = legacy.pop(item["runId"]) if legacy and item["runId"] in legacy else taken
             cur["held"] -= held
             if item["action"] == "charge":
                 amount = item["amount"] if item["amount"] is not None else held
@@ -223,6 +317,10 @@ class Ledger:
     def adjust(self, client_id: str, *, now: float, delta: int | None = None,
                balance: int | None = None) -> dict:
         self.settle(client_id, now)
+        with self._client_lock(client_id):
+            return self._adjust(client_id, now, delta, balance)
+
+    def _adjust(self, client_id: str, now: float, delta: int | None, balance: int | None) -> dict:
         change: dict = {}
 
         def apply(cur: dict | None) -> dict:
@@ -246,7 +344,7 @@ class Ledger:
         # Settlements are recorded in time order per run but may interleave across runs:
         # the newest few hundred by insertion, re-sorted by time, hold the newest `limit`.
         window = max(limit * 10, RECENT_WINDOW) if limit else 0
-        if window:
+        if window and not self.store.shared:
             with self._order_lock:
                 depth, _last = self._ordered_tail(client_id)
             if depth >= min(window, self.store.count(TXN, owner=client_id)):

@@ -9,6 +9,16 @@ Unseeded (the default) the draws come from the operating system (`random.SystemR
 with `serve --seed N` they come from `random.Random(N)`, so the same requests in the same
 order give the same ids, tokens, jitter and outcome draws, run after run (snapshot tests).
 Only `getrandbits` is used: its output for a seed is stable across Python releases.
+
+Several processes on one shared store (issue #15) draw ids into one namespace. Each takes a
+replica number at start (`store.incr("replicas")`: 1, 2, 3 … in start order). Unseeded, the
+operating system's source already makes collisions as unlikely as in one process. Seeded,
+replica 1 draws exactly the stream of `--seed N` alone (a single process is reproducible as
+before) and replica k > 1 draws from `random.Random("N/replica-k")` — a string seed, hashed
+with SHA-512 by `random`, so the streams are unrelated and stable across Python releases.
+The whole set of processes is reproducible when the replicas start in the same order (and
+each receives the same requests); ids never repeat between replicas because their streams
+differ (as unlikely to meet as two unseeded draws).
 """
 
 from __future__ import annotations
@@ -21,9 +31,13 @@ import uuid
 
 
 class Ids:
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, replica: int = 1) -> None:
         self.seed = seed
-        self._source: random.Random = random.SystemRandom() if seed is None else random.Random(seed)
+        self.replica = replica
+        if seed is None:
+            self._source: random.Random = random.SystemRandom()
+        else:
+            self._source = random.Random(seed if replica == 1 else f"{seed}/replica-{replica}")
         self._lock = threading.Lock()  # draws stay in order when threads share the source
 
     def bits(self, n: int) -> int:

@@ -1,12 +1,15 @@
 """Clients and API keys (AUTH-1..7): who a key belongs to, what the client may do.
 
 Built from the scenario files' `clients:` section; the control API can add or patch clients
-and keys at runtime. Credit balances live in the ledger (`credits.py`), not here.
+and keys at runtime. Credit balances live in the ledger (`credits.py`), not here. With a
+shared store the registry is one process's view: `export`/`restore` carry it between
+processes (`shared_state`).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +141,16 @@ class Registry:
 
     def concurrency(self, key: ApiKey) -> int:
         return key.max_concurrent_requests or self.clients[key.client_id].max_concurrent_requests
+
+    def export(self) -> dict:
+        """Every client and key as plain documents (the shared configuration, issue #15)."""
+        return {"clients": [dataclasses.asdict(c) for c in self.clients.values()],
+                "keys": [dataclasses.asdict(k) for k in self.keys.values()]}
+
+    def restore(self, state: dict) -> None:
+        """Replace every client and key with those of ``export`` (another process's)."""
+        self.clients = {doc["id"]: Client(**copy.deepcopy(doc)) for doc in state["clients"]}
+        self.keys = {doc["key"]: ApiKey(**copy.deepcopy(doc)) for doc in state["keys"]}
 
     def describe_keys(self) -> list[dict]:
         out = []

@@ -43,6 +43,7 @@ from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.run_summary import store_summary
 from mockserver.platform.throttle import POLL_MIN_INTERVAL_SECONDS, check_poll
 from mockserver.platform.webhook_urls import admit_webhook_url
+from mockserver.platform.undo import idempotent_section, undo_submit
 from mockserver.scenarios import ScenarioError
 
 MODULE = "cvdeepmatch"
@@ -80,21 +81,24 @@ async def submit_match(ctx: Ctx) -> Reply:
 
     scope = f"{ctx.client_id}|cvdm"
     key = submission.idempotency_key
-    if key is not None:
-        original = _claim(platform, scope, key, run_id, ctx)
-        if original is not None:
-            return Reply(200, replay_body(original, ctx.now))
-    if choice.start_failures and choice.fails_to_start(_count_start_attempt(ctx, submission)):
-        _release(platform, scope, key, run_id)
-        raise ApiError(502, "STEP_FUNCTIONS_FAILED")
-    refused = platform.ledger.hold(ctx.client_id, run_id, MATCH_COST_CREDITS, MODULE, ctx.now)
-    if refused is not None:
-        _release(platform, scope, key, run_id)
-        raise ApiError(402, "INSUFFICIENT_CREDITS", details={
-            "required": MATCH_COST_CREDITS, "available": refused.available,
-            "shortfall": MATCH_COST_CREDITS - refused.available})
-    run = _start_run(ctx, run_id, submission, choice, cv_text)
-    return Reply(202, submit_body(run))
+    with idempotent_section(platform.store, scope, key):  # one submit per key at a time (replicas)
+        if key is not None:
+            original = _claim(platform, scope, key, run_id, ctx)
+            if original is not None:
+                return Reply(200, replay_body(original, ctx.now))
+        if choice.start_failures and choice.fails_to_start(_count_start_attempt(ctx, submission)):
+            _release(platform, scope, key, run_id)
+            raise ApiError(502, "STEP_FUNCTIONS_FAILED")
+        refused = platform.ledger.hold(ctx.client_id, run_id, MATCH_COST_CREDITS, MODULE, ctx.now)
+        if refused is not None:
+            _release(platform, scope, key, run_id)
+            raise ApiError(402, "INSUFFICIENT_CREDITS", details={
+                "required": MATCH_COST_CREDITS, "available": refused.available,
+                "shortfall": MATCH_COST_CREDITS - refused.available})
+        with undo_submit(platform, ctx.client_id, run_id, ctx.now, run_kind=RUN_KIND,
+                         claim=(scope, key) if key is not None else None):  # the store failing midway
+            run = _start_run(ctx, run_id, submission, choice, cv_text)
+        return Reply(202, submit_body(run))
 
 
 def _claim(platform: Platform, scope: str, key: str, run_id: str, ctx: Ctx) -> dict | None:

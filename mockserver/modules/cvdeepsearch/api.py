@@ -59,6 +59,7 @@ from mockserver.scenarios import ScenarioError
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.throttle import POLL_MIN_INTERVAL_SECONDS, check_poll
 from mockserver.platform.webhook_urls import admit_webhook_url
+from mockserver.platform.undo import idempotent_section
 
 MODULE = "cvdeepsearch"
 PREVIEW = "cvds-results"
@@ -154,31 +155,38 @@ async def submit_search(ctx: Ctx) -> Reply:
                                        "idempotency_key": request.idempotency_key}))
     run_id = new_run_id(platform.ids.child())
     scope = f"{ctx.client_id}|cvds"
-    if request.idempotency_key is not None:
-        claim = platform.store.claim_idempotency(scope, request.idempotency_key, run_id, ctx.now,
-                                                 IDEMPOTENCY_TTL_SECONDS)
-        if not claim.fresh:
-            original = store.run(claim.value)
-            if original is None:
-                raise RuntimeError(f"idempotency key held by run {claim.value}, which was never stored")
-            return Reply(200, search_response(original, ctx.now, replay=True))
-    if choice.start_failures:
-        attempt_key = f"idem:{request.idempotency_key}" if request.idempotency_key else f"position:{request.position_id}"
-        if choice.fails_to_start(store.count_start_attempt(attempt_key)):
-            if request.idempotency_key is not None:
-                platform.store.release_idempotency(scope, request.idempotency_key, run_id)
-            raise step_functions_failed()
-    duration = choice.seconds or float(platform.setting(MODULE, "searchSeconds", SEARCH_SECONDS, client=ctx.client))
-    plan = store.plan_for(request.position_id, request.position_metadata, rebuild=request.is_job_updated,
-                          now=ctx.now)
-    planned_error = choice.error
-    if choice.ending is None:
-        planned_error = corpus_error(store.corpus(request.corpus_id), request.corpus_id, ctx.now + duration)
-    run = start_run(request, run_id=run_id, now=ctx.now, duration=duration, plan=plan,
-                    planned_error=planned_error, ending_forced=choice.ending is not None)
-    store.add_run(run)
-    _queue_completion(ctx, run)
-    return Reply(200, search_response(run, ctx.now))
+    with idempotent_section(platform.store, scope, request.idempotency_key):  # one submit per key (replicas)
+        if request.idempotency_key is not None:
+            claim = platform.store.claim_idempotency(scope, request.idempotency_key, run_id, ctx.now,
+                                                     IDEMPOTENCY_TTL_SECONDS)
+            if not claim.fresh:
+                original = store.run(claim.value)
+                if original is None:  # a submit the store failed midway: its claim is dropped, claimed afresh
+                    platform.store.release_idempotency(scope, request.idempotency_key, claim.value)
+                    claim = platform.store.claim_idempotency(scope, request.idempotency_key, run_id, ctx.now,
+                                                             IDEMPOTENCY_TTL_SECONDS)
+                    original = None if claim.fresh else store.run(claim.value)
+                    if not claim.fresh and original is None:
+                        raise RuntimeError(f"idempotency key held by run {claim.value}, which was never stored")
+                if original is not None:
+                    return Reply(200, search_response(original, ctx.now, replay=True))
+        if choice.start_failures:
+            attempt_key = f"idem:{request.idempotency_key}" if request.idempotency_key else f"position:{request.position_id}"
+            if choice.fails_to_start(store.count_start_attempt(attempt_key)):
+                if request.idempotency_key is not None:
+                    platform.store.release_idempotency(scope, request.idempotency_key, run_id)
+                raise step_functions_failed()
+        duration = choice.seconds or float(platform.setting(MODULE, "searchSeconds", SEARCH_SECONDS, client=ctx.client))
+        plan = store.plan_for(request.position_id, request.position_metadata, rebuild=request.is_job_updated,
+                              now=ctx.now)
+        planned_error = choice.error
+        if choice.ending is None:
+            planned_error = corpus_error(store.corpus(request.corpus_id), request.corpus_id, ctx.now + duration)
+        run = start_run(request, run_id=run_id, now=ctx.now, duration=duration, plan=plan,
+                        planned_error=planned_error, ending_forced=choice.ending is not None)
+        store.add_run(run)
+        _queue_completion(ctx, run)
+        return Reply(200, search_response(run, ctx.now))
 
 
 async def get_run(ctx: Ctx) -> Reply:

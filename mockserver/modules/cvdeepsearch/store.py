@@ -24,6 +24,7 @@ finish time.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable
 
 from mockserver.modules.cvdeepsearch.candidates import CandidateRecord
@@ -98,6 +99,13 @@ class CvdsStore:
     def _key(self, *parts: str) -> str:
         return "|".join((self.client_id, *parts))
 
+    def _exclusive(self):
+        """Across processes when the store is shared (one process: requests do not interleave
+        inside these synchronous sections)."""
+        if self.store.shared:
+            return self.store.lock(f"cvds|{self.client_id}")
+        return contextlib.nullcontext()
+
     # -- candidates ------------------------------------------------------------------------
     def candidate(self, corpus_id: str, external_id: str) -> CandidateRecord | None:
         doc = self.store.get(CANDIDATE, self._key(corpus_id, external_id))
@@ -116,7 +124,8 @@ class CvdsStore:
         decided: list[IngestDecision] = []
         replaced: list[str] = []
 
-        def apply(current: dict | None) -> dict | None:
+        def apply(current: dict | None) -> dict | None:  # may run again (a shared store's retry)
+            replaced.clear()
             decision = decide(candidate_record(current) if current is not None else None)
             decided.append(decision)
             if decision.record is None:
@@ -159,6 +168,13 @@ class CvdsStore:
     def settle_due(self, now: float) -> int:
         """Settle every run of this client whose finish time has come; returns how many."""
         due = (self.store.get(DUE, self.client_id) or {}).get("runs", {})
+        if not any(at <= now for at in due.values()):
+            return 0
+        with self._exclusive():
+            return self._settle_ready(now)
+
+    def _settle_ready(self, now: float) -> int:
+        due = (self.store.get(DUE, self.client_id) or {}).get("runs", {})
         ready = sorted((at, run_id) for run_id, at in due.items() if at <= now)
         for _at, run_id in ready:
             self._settle(run_id, now)
@@ -175,6 +191,10 @@ class CvdsStore:
         """Unsettled runs over `corpus_ids` that were due to fail CORPUS_EMPTY and, after an
         ingest, will find an embedded candidate by their finish: stored as completing and
         returned (so their completion webhooks can be queued)."""
+        with self._exclusive():
+            return self._revive(corpus_ids, now)
+
+    def _revive(self, corpus_ids: set[str], now: float) -> list[SearchRun]:
         due = (self.store.get(DUE, self.client_id) or {}).get("runs", {})
         changed: list[SearchRun] = []
         for run_id in sorted(due):

@@ -11,9 +11,9 @@ State is derived from time: ``settle`` (lifecycle) answers expiry and timeout at
 client's planned candidate steps are applied lazily, all sessions of the client together in
 time order, whenever the client is looked at (``catch_up``) — so the cap a planned join meets
 is the one that held at that instant. Every read and write of a client's sessions happens
-under one lock with no await inside, which makes "count the live interviews, then go live"
-atomic (a single server process; a shared store for several workers would need a store-side
-operation for it).
+under the client's lock with no await inside, which makes "count the live interviews, then
+go live" atomic: a thread lock in one process, and with a shared store (several processes,
+issue #15) the store's named lock ``interview|<client>``, which excludes every process.
 
 Completion callbacks (A4) are queued once per invite round when a session is seen terminal:
 at once after an action that ends it, else by ``catch_up`` / ``sweep`` with ``due_at`` = the
@@ -110,7 +110,13 @@ class SessionBook:
     def __init__(self, platform) -> None:
         self.platform = platform
         self.store = platform.store
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # one process's lock (a store of its own)
+
+    def _locked(self, client_id: str):
+        """The client's critical section: across processes when the store is shared."""
+        if self.store.shared:
+            return self.store.lock(f"interview|{client_id}")
+        return self.lock
 
     # -- settings ------------------------------------------------------------------------
     def _client(self, client_id: str):
@@ -146,7 +152,7 @@ class SessionBook:
             candidate_ref=body.get("candidate_ref"), project=project,
             metadata=body.get("metadata"), tags=body.get("tags"), webhook_url=body.get("webhook_url"),
             role_name=persona["role_name"], language=persona["language"], plan=plan)
-        with self.lock:
+        with self._locked(client_id):
             self.store.put(SESSION_KIND, session.id, session_to_doc(session, key_ref(api_key)), owner=client_id)
             self.store.put(TOKEN_KIND, session.token_hash, {"session": session.id}, owner=client_id)
         return session, link
@@ -156,11 +162,11 @@ class SessionBook:
         """The client's session, caught up to ``now`` (None: unknown or another client's)."""
         if self.store.get(SESSION_KIND, session_id, owner=client_id) is None:
             return None
-        with self.lock:
+        with self._locked(client_id):
             return self._catch_up(client_id, now).sessions.get(session_id)
 
     def newest_first(self, client_id: str, now: float, before_seq: int | None = None) -> list[tuple[int, lc.Session]]:
-        with self.lock:
+        with self._locked(client_id):
             book = self._catch_up(client_id, now)
         rows = [(book.seqs[sid], s) for sid, s in book.sessions.items()
                 if before_seq is None or book.seqs[sid] < before_seq]
@@ -176,7 +182,7 @@ class SessionBook:
         if ref is None:
             raise lc.InterviewRefused(lc.INVALID_TOKEN)
         owner = ref.get("_owner")
-        with self.lock:
+        with self._locked(owner):
             book = self._catch_up(owner, now)
             session = book.sessions.get(ref["session"])
             if session is None:
@@ -218,7 +224,7 @@ class SessionBook:
         if doc is None:
             raise SessionNotFound(session_id)
         owner = doc["_owner"]
-        with self.lock:
+        with self._locked(owner):
             book = self._catch_up(owner, now)
             current = book.sessions[session_id]
             token = mint_token(self.platform.ids)
@@ -234,6 +240,13 @@ class SessionBook:
     # -- time ------------------------------------------------------------------------------
     def sweep(self, now: float) -> None:
         """Catch up every client with a callback still to queue (run when the clock jumps)."""
+        if self.store.shared:  # each client under its own cross-process lock
+            owners = {doc["_owner"] for doc in self.store.scan(SESSION_KIND)
+                      if doc.get("webhook_url") and doc.get("callback_round", 0) < doc.get("invite_count", 1)}
+            for owner in sorted(o for o in owners if o is not None):
+                with self._locked(owner):
+                    self._catch_up(owner, now)
+            return
         with self.lock:
             owners = {doc["_owner"] for doc in self.store.scan(SESSION_KIND)
                       if doc.get("webhook_url") and doc.get("callback_round", 0) < doc.get("invite_count", 1)}

@@ -28,6 +28,8 @@ from mockserver.modules.interview import lifecycle as lc
 from mockserver.modules.interview.candidate import REFUSAL_STATUS, candidate_view
 from mockserver.modules.interview.plan import PlanError
 from mockserver.modules.interview.sessions import ACTIONS, CapReached, SessionBook, SessionNotFound
+from mockserver.platform.outage import MESSAGE as STORE_DOWN_MESSAGE, RETRY_AFTER_SECONDS as STORE_RETRY_AFTER
+from mockserver.store.base import StoreUnavailable
 
 CANDIDATE_PAGE_PATH = "/candidate/"
 MAX_TOKEN_LENGTH = 200
@@ -147,7 +149,15 @@ def candidate_routes(platform) -> list[Route]:
         return Response(assets[name], media_type=_ASSETS[name], headers=_PAGE_HEADERS)
 
     async def action(request: Request) -> Response:
-        return await _candidate_action(platform, request)
+        try:  # the candidate's page is public (no control guard): a shared store is synced here
+            platform.sync()
+            response = await _candidate_action(platform, request)
+        except StoreUnavailable as exc:
+            platform.outage.failed(exc)
+            return _error(platform, 503, "INTERNAL_ERROR", STORE_DOWN_MESSAGE,
+                          {"Retry-After": str(STORE_RETRY_AFTER)})
+        platform.outage.succeeded()
+        return response
 
     return [
         Route("/candidate", to_index, methods=["GET"]),

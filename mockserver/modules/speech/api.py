@@ -27,6 +27,7 @@ from mockserver.platform.context import Ctx, Reply
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.run_summary import store_summary
 from mockserver.platform.throttle import check_poll
+from mockserver.platform.undo import undo_submit
 from mockserver.scenarios import ScenarioError
 from mockserver.modules.speech.listing import list_page
 from mockserver.modules.speech.outcomes import DEFAULT_PROCESSING_SECONDS, FAILED, OutcomeRuleError, plan_run
@@ -92,19 +93,20 @@ async def submit_speech_analysis(ctx: Ctx) -> Reply:
                        f"This recording costs {refused.cost} credits; {refused.available} are available.",
                        details={"cost": refused.cost, "available": refused.available})
     capacity = platform.registry.concurrency(ctx.key)
-    start_at, finish_at = platform.store.schedule_slot(slot_pool(ctx.client_id), capacity, ctx.now,
-                                                       plan.processing_seconds)
-    platform.ledger.schedule(ctx.client_id, run_id, finish_at,
-                             "release" if plan.outcome == FAILED else "charge", MODULE)
-    run = new_run(run_id=run_id, created_at=ctx.now, start_at=start_at, finish_at=finish_at, plan=plan,
-                  audio=audio, language=language, cut=cut, correlation=correlation,
-                  project=ctx.key.project, cost=cost, capacity=capacity)
-    platform.store.put(RUN_KIND, run_id, run, owner=ctx.client_id)
-    summary = store_summary(platform.store, run_summary(run), ctx.client_id)
-    pool = platform.store.update(
-        POOL_KIND, ctx.client_id,
-        lambda current: add_to_pool(current, run_id, summary["_seq"], start_at, finish_at, ctx.now),
-        owner=ctx.client_id)
+    with undo_submit(platform, ctx.client_id, run_id, ctx.now, run_kind=RUN_KIND):  # the store failing midway
+        start_at, finish_at = platform.store.schedule_slot(slot_pool(ctx.client_id), capacity, ctx.now,
+                                                           plan.processing_seconds)
+        platform.ledger.schedule(ctx.client_id, run_id, finish_at,
+                                 "release" if plan.outcome == FAILED else "charge", MODULE)
+        run = new_run(run_id=run_id, created_at=ctx.now, start_at=start_at, finish_at=finish_at, plan=plan,
+                      audio=audio, language=language, cut=cut, correlation=correlation,
+                      project=ctx.key.project, cost=cost, capacity=capacity)
+        platform.store.put(RUN_KIND, run_id, run, owner=ctx.client_id)
+        summary = store_summary(platform.store, run_summary(run), ctx.client_id)
+        pool = platform.store.update(
+            POOL_KIND, ctx.client_id,
+            lambda current: add_to_pool(current, run_id, summary["_seq"], start_at, finish_at, ctx.now),
+            owner=ctx.client_id)
 
     status = run_status(run, ctx.now)
     interval = platform.clock.advertise(poll_interval_seconds(status, run["created_at"], ctx.now))

@@ -1,4 +1,5 @@
-"""Universal endpoints: health (HLTH-1) and credits (CRED-1)."""
+"""Universal endpoints: health (HLTH-1) and credits (CRED-1). With a shared store that does
+not answer, the health check reports its ``database`` check unreachable (503)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ async def get_health(ctx: Ctx) -> Reply:
     states = dict(DEFAULT_CHECKS)
     states.update(scenarios.health.get("checks", {}))
     states.update(ctx.platform.health_overrides)
+    if ctx.store_down:  # the shared store (Redis) did not answer: the truth, not an override
+        states["database"] = "unreachable"
     checks = {name: {"status": state} for name, state in states.items()}
+    if ctx.store_down:
+        checks["database"]["message"] = "The platform's storage did not answer."
     healthy = all(state in HEALTHY_STATES for state in states.values())
     body = {"status": "healthy" if healthy else "unhealthy", "timestamp": ctx.platform.clock.iso(ctx.now),
             "version": scenarios.health.get("version", "2.0.0"), "checks": checks}
