@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     check_faults(scenarios, contract)
     for module in modules:
         module.check_scenarios(scenarios)
-    store = store if store is not None else open_store(settings.state)
+    store = store if store is not None else open_store(settings.state, settings.store)
     persisted = store.get(CLOCK_KIND, "clock")
     if clock is None:
         start = settings.clock_start
