@@ -25,6 +25,7 @@ import logging
 from typing import Callable
 
 from .platform.context import Platform
+from .store.base import StoreUnavailable
 
 log = logging.getLogger("zenhire_mock")
 
@@ -134,17 +135,24 @@ class Scheduler:
 
     async def _serve(self) -> None:
         clock = self.platform.clock
+        outage = False  # the store was unreachable in the last round (logged once per outage)
         while True:
+            timeout = MAX_SLEEP_SECONDS
             try:
                 await self.run_due()
+                engine = self.platform.webhooks
+                due = engine.next_due() if engine is not None else None
+                if clock.mode != "manual" and due is not None:
+                    timeout = min(max(clock.real_seconds(due - clock.now()), 0.0), MAX_SLEEP_SECONDS)
+                if outage:
+                    log.warning("webhook scheduler resumed: the store is reachable again")
+                    outage = False
+            except StoreUnavailable as err:  # nothing was attempted; try again next round
+                if not outage:
+                    log.warning("webhook scheduler paused: %s", err)
+                    outage = True
             except Exception:  # keep the loop alive; the failure is in the delivery log
                 log.exception("webhook scheduler round failed")
-            engine = self.platform.webhooks
-            due = engine.next_due() if engine is not None else None
-            if clock.mode == "manual" or due is None:
-                timeout = MAX_SLEEP_SECONDS
-            else:
-                timeout = min(max(clock.real_seconds(due - clock.now()), 0.0), MAX_SLEEP_SECONDS)
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
