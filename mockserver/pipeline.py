@@ -70,7 +70,6 @@ class Pipeline:
         if platform.settings.strict:
             platform.contract.compile_all()  # strict mode checks every response: fail now, not later
         self._required_headers = self._collect_required_headers()
-        self._journal_seq = platform.journal.seqs()  # paging cursors, unique across processes
         self._masked_keys: dict[str, str] = {}
 
     def _collect_required_headers(self) -> dict[tuple[str, str], list[str]]:
@@ -160,7 +159,7 @@ class Pipeline:
             "key": self._masked(ctx.key) if ctx and ctx.key else None, "requestId": rid,
             "durationMs": round((time.perf_counter() - started) * 1000, 3),
             "epoch": now, **facts, **reply_facts(op, reply),
-            "seq": next(self._journal_seq), "module": platform.module_of_tag.get(op.tag) if op else None,
+            "seq": platform.journal.next_seq(), "module": platform.module_of_tag.get(op.tag) if op else None,
             **detail_fields(request, ctx, op, path_values, reply, response),
         })
 

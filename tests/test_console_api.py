@@ -72,11 +72,11 @@ def test_bad_journal_paging_input_is_a_400_envelope(api, params):
 
 
 def test_the_journal_holds_20000_entries_and_pages_reach_the_oldest(api):
-    journal, pipeline = api.platform.journal, api.app.state.pipeline
+    journal = api.platform.journal
     api.call("GET", "/api/v1/credits")
     model = api.get("/__mock/journal/" + api.get("/__mock/journal").json()["entries"][0]["requestId"]).json()
     for n in range(20_000):
-        journal.record(dict(model, seq=next(pipeline._journal_seq), requestId=f"req_fill_{n}"))
+        journal.record(dict(model, seq=journal.next_seq(), requestId=f"req_fill_{n}"))
     first = api.get("/__mock/journal", params={"limit": 1000}).json()
     assert first["total"] == 20_000 and first["entries"][0]["requestId"] == "req_fill_19999"
     cursor, pages = first["nextCursor"], 1

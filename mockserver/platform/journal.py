@@ -109,14 +109,14 @@ class Journal:
             return cls(capacity, rows=make(capacity))
         return cls(capacity)
 
-    def seqs(self) -> Iterator[int]:
-        """Paging cursors for lines, increasing and unique across every process sharing the
-        journal (0 while a shared journal's store is unreachable: that line is not kept)."""
-        while True:
-            try:
-                yield self._rows.next_seq()
-            except StoreUnavailable:
-                yield 0
+    def next_seq(self) -> int:
+        """A paging cursor for the next line, increasing and unique across every process
+        sharing the journal (0 while a shared journal's store is unreachable: that line is
+        not kept). Safe from any thread."""
+        try:
+            return self._rows.next_seq()
+        except StoreUnavailable:
+            return 0
 
     @property
     def dropped(self) -> dict[str | None, int]:

@@ -259,10 +259,10 @@ def test_the_request_view_stays_responsive_with_20000_journal_entries(served, br
     base, app = served
     with HttpApi(base_url=base, timeout=30) as api:
         assert api.call("GET", "/api/v1/credits").status_code == 200
-    journal, pipeline = app.state.platform.journal, app.state.pipeline
+    journal = app.state.platform.journal
     model = journal.query(limit=1)[0]
     for n in range(20_000):
-        journal.record(dict(model, seq=next(pipeline._journal_seq), requestId=f"req_fill_{n:05d}",
+        journal.record(dict(model, seq=journal.next_seq(), requestId=f"req_fill_{n:05d}",
                             path=f"/api/v1/credits/{n:05d}", status=404 if n % 10 == 0 else 200))
     page = browser.new_page(viewport=DESKTOP)
     page.goto(f"{base}/__mock/console#requests")
