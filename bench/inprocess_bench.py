@@ -90,11 +90,36 @@ def build_mock(strict: bool, scenarios: list[str], include_default: bool):
     return create_app(Settings(strict=strict, scenarios=scenarios, include_default_scenarios=include_default))
 
 
-def captured_for_bare(mock) -> dict:
+def poll_endpoints_inprocess(mock) -> list[Endpoint]:
+    """The poll endpoints of http_bench.py (a finished Speech and CV DeepMatch run), set up on
+    ``mock`` in process: `endpoints.poll_endpoints` against a loopback server running it."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from endpoints import poll_endpoints
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(mock, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        return poll_endpoints(port)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def captured_for_bare(mock, endpoints: list[Endpoint]) -> dict:
     """Responses the bare app replays: one request per endpoint through the mock."""
     import base64
     out = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in endpoints:
         got = asyncio.run(drive(mock, endpoint, 1))
         if got.status != 200:
             raise SystemExit(f"the mock answered {endpoint.path} with {got.status}: {got.body[:300]!r}")
@@ -118,22 +143,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--requests", type=int, default=5000, help="requests per sample (default 5000)")
-    parser.add_argument("--endpoint", choices=[e.name for e in ENDPOINTS], action="append")
+    parser.add_argument("--endpoint", choices=[e.name for e in ENDPOINTS] + ["speech-poll", "cvdm-poll"],
+                        action="append", help="default: all (strict is not measured on polls: the runs are the default mock's)")
     parser.add_argument("--scenarios", action="append", default=[])
     parser.add_argument("--no-default-scenarios", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile the default mock per endpoint")
     parser.add_argument("--top", type=int, default=30, help="functions shown by --profile")
     args = parser.parse_args(argv)
-    endpoints = [e for e in ENDPOINTS if not args.endpoint or e.name in args.endpoint]
     include_default = not args.no_default_scenarios
     mock = build_mock(False, args.scenarios, include_default)
     strict = build_mock(True, args.scenarios, include_default)
-    bare = build_bare_app(captured_for_bare(mock))
+    every = list(ENDPOINTS)
+    if not args.endpoint or {"speech-poll", "cvdm-poll"} & set(args.endpoint):
+        every += poll_endpoints_inprocess(mock)  # runs of the default mock: strict has none
+    endpoints = [e for e in every if not args.endpoint or e.name in args.endpoint]
+    bare = build_bare_app(captured_for_bare(mock, endpoints))
     print(f"CPU µs per request in-process (best of {SAMPLES} x {args.requests}; no sockets, no uvicorn)\n")
     print(f"{'endpoint':<10}{'bare':>9}{'mock':>9}{'strict':>9}{'mock-bare':>11}{'strict-mock':>13}")
     for endpoint in endpoints:
-        figures = {name: us_per_request(app, endpoint, args.requests)
-                   for name, app in (("bare", bare), ("mock", mock), ("strict", strict))}
+        figures = {name: us_per_request(app, endpoint, args.requests) if app is not None else float("nan")
+                   for name, app in (("bare", bare), ("mock", mock),
+                                     ("strict", None if endpoint.name.endswith("-poll") else strict))}
         print(f"{endpoint.name:<10}{figures['bare']:>9.1f}{figures['mock']:>9.1f}{figures['strict']:>9.1f}"
               f"{figures['mock'] - figures['bare']:>11.1f}{figures['strict'] - figures['mock']:>13.1f}")
     if args.profile:
