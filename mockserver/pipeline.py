@@ -22,10 +22,11 @@ from starlette.responses import Response, StreamingResponse
 from .contract import Operation
 from .errors import ApiError, envelope
 from .json_writer import api_json
-from .grading.facts import reply_facts, request_facts
+from .grading.facts import path_run_of, reply_facts, request_facts
 from .platform.auth import authenticate, authorise
 from .platform.context import Ctx, Platform, Reply
-from .platform.journal_fields import detail_fields
+from .platform import journal_line
+from .platform.journal_fields import request_excerpt, response_head, run_id_of
 from .platform.request_input import parse_params, read_body
 from .platform.throttle import check_submit_rate
 from .platform.outage import MESSAGE as STORE_DOWN_MESSAGE, RETRY_AFTER_SECONDS as STORE_RETRY_AFTER
@@ -108,7 +109,7 @@ class Pipeline:
         rid = platform.ids.request_id(now)
         op, path_values, allowed = platform.contract.match(request.method, request.scope["path"])
         ctx: Ctx | None = None
-        facts: dict = {}
+        facts: dict | None = {}
         if op is None:
             if allowed:
                 err = ApiError(405, "METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(allowed)})
@@ -151,17 +152,21 @@ class Pipeline:
         return response
 
     def _journal(self, request, reply, response, op, ctx, path_values, rid, now, started, facts) -> None:
+        """Keep the request's journal line as the values at hand (`journal_line`): what can be
+        derived from them (the ISO time, most grading facts) is derived when the line is read."""
         platform = self.platform
-        platform.journal.record({
-            "time": platform.clock.iso(now), "method": request.method, "path": request.scope["path"],
-            "status": reply.status, "operation": op.operation_id if op else None,
-            "client": ctx.client.id if ctx and ctx.client else None,
-            "key": self._masked(ctx.key) if ctx and ctx.key else None, "requestId": rid,
-            "durationMs": round((time.perf_counter() - started) * 1000, 3),
-            "epoch": now, **facts, **reply_facts(op, reply),
-            "seq": platform.journal.next_seq(), "module": platform.module_of_tag.get(op.tag) if op else None,
-            **detail_fields(request, ctx, op, path_values, reply, response),
-        })
+        scope = request.scope
+        client = ctx.client.id if ctx and ctx.client else None
+        key = self._masked(ctx.key) if ctx and ctx.key else None
+        if facts:  # a 401 whose key the registry knows counts for the key's client
+            client, key = facts.get("client", client), facts.get("key", key)
+        duration = round((time.perf_counter() - started) * 1000, 3)
+        platform.journal.record_line(journal_line.build(
+            now, scope["method"], scope["path"], reply.status, op.operation_id if op else None, client, key, rid,
+            duration, platform.journal.next_seq(), platform.module_of_tag.get(op.tag) if op else None,
+            run_id_of(op, path_values, reply), facts, path_run_of(path_values) if path_values else None,
+            scope.get("query_string", b""), reply_facts(op, reply), scope["headers"], request_excerpt(ctx),
+            reply.headers, response_head(response, reply.media_type)))
 
     async def _run(self, ctx: Ctx, path_values: dict[str, str]) -> Reply:
         platform, op, request = self.platform, ctx.op, ctx.request

@@ -6,7 +6,9 @@ is ever readable from the journal (INTV-3). Entries pushed out by the cap are co
 client (`dropped`), so a report built on the journal can say what it missed.
 
 Footprint: the journal holds up to ``capacity`` lines (`serve --journal-size`), so it is the
-one store that grows with traffic until it is full; lines are packed as tuples (`FIELDS`).
+one store that grows with traffic until it is full. An API request's line is kept as the
+pipeline recorded it (`journal_line.RequestLine`, fields derivable from others derived when
+read); any other line is packed as a tuple (`FIELDS`).
 
 Where the lines live is a rows backend: `MemoryRows` (this process), or, on a store shared by
 several processes, the store's (`RedisStore.journal_rows`: a capped Redis list), chosen by
@@ -22,6 +24,7 @@ from collections import deque
 from typing import Any, Iterator
 
 from ..store.base import StoreUnavailable
+from .journal_line import CLIENT as _LINE_CLIENT, RequestLine, expand
 
 log = logging.getLogger("zenhire_mock.journal")
 
@@ -47,12 +50,16 @@ def _pack(entry: dict[str, Any]) -> tuple | dict:
 
 
 def _unpack(row: tuple | dict) -> dict[str, Any]:
+    if isinstance(row, RequestLine):
+        return expand(row)
     if isinstance(row, dict):
         return dict(row)
     return {name: row[_INDEX[name]] for name in row[-1]}
 
 
 def _client_of(row: tuple | dict) -> Any:
+    if isinstance(row, RequestLine):
+        return row[_LINE_CLIENT]
     return row.get("client") if isinstance(row, dict) else row[_CLIENT]
 
 
@@ -67,11 +74,11 @@ class MemoryRows:
     def next_seq(self) -> int:
         return next(self._seq)
 
-    def append(self, entry: dict[str, Any]) -> None:
+    def append(self, entry: dict[str, Any] | RequestLine) -> None:
         if len(self._rows) == self._rows.maxlen:
             gone = _client_of(self._rows[0])
             self.dropped[gone] = self.dropped.get(gone, 0) + 1
-        self._rows.append(_pack(entry))
+        self._rows.append(entry if isinstance(entry, RequestLine) else _pack(entry))
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -131,6 +138,14 @@ class Journal:
             self._rows.append(entry)
         except StoreUnavailable as err:
             log.warning("request journal line not kept (%s %s): %s", entry.get("method"), entry.get("path"), err)
+
+    def record_line(self, line: RequestLine) -> None:
+        """Keep an API request's line (`journal_line.build`): as is in this process; a shared
+        journal's store is handed the entry it expands to."""
+        if isinstance(self._rows, MemoryRows):
+            self._rows.append(line)
+        else:
+            self.record(expand(line))
 
     def __len__(self) -> int:
         return len(self._rows)

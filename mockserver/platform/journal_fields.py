@@ -106,20 +106,6 @@ def run_id_of(op, path_values: dict | None, reply) -> str | None:
     return None
 
 
-def detail_fields(request, ctx, op, path_values, reply, response) -> dict[str, Any]:
-    """The fields this module adds to a journal entry: the run, and under ``_detail`` the raw
-    material of the console's request view — kept as is (the header list the server already
-    made, the reply's headers, the head of the rendered body) and masked only when read
-    (`render_detail`), so a request pays for none of it. Nothing under ``_detail`` leaves the
-    journal unmasked: readers go through `render_detail`, and lists leave it out."""
-    return {
-        "runId": run_id_of(op, path_values, reply),
-        "_detail": (b"\n".join(name + b"\x00" + value for name, value in request.scope["headers"]),
-                    request_excerpt(ctx), tuple(reply.headers.items()) or None,
-                    response_head(response, reply.media_type)),
-    }
-
-
 def render_detail(entry: dict) -> dict[str, Any]:
     """An entry with its ``_detail`` turned into masked ``requestHeaders`` / ``requestBody`` /
     ``responseHeaders`` / ``responseBody``."""
