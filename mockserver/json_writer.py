@@ -53,11 +53,14 @@ def compact_json(value: Any) -> bytes:
 
 
 def api_json(body: Any) -> bytes:
-    if isinstance(body, dict) and ("id" in body or "status" in body):
-        body = {k: v for k, v in body.items() if k not in ("id", "status")} | \
+    if type(body) is not dict and not isinstance(body, dict):
+        return encode_text(body).encode("utf-8")
+    if "id" in body or "status" in body:
+        body = {k: v for k, v in body.items() if k != "id" and k != "status"} | \
                {k: body[k] for k in ("id", "status") if k in body}
-    if isinstance(body, dict) and any(isinstance(v, FROZEN_TYPES) for v in body.values()):
-        members = [encode_text(k) + ":" + (v.json() if isinstance(v, FROZEN_TYPES) else encode_text(v))
-                   for k, v in body.items()]
-        return ("{" + ",".join(members) + "}").encode("utf-8")
+    for value in body.values():
+        if isinstance(value, FROZEN_TYPES):
+            members = [encode_text(k) + ":" + (v.json() if isinstance(v, FROZEN_TYPES) else encode_text(v))
+                       for k, v in body.items()]
+            return ("{" + ",".join(members) + "}").encode("utf-8")
     return encode_text(body).encode("utf-8")

@@ -74,3 +74,26 @@ def test_control_api_top_up_is_a_transaction(api):
     body = api.call("GET", "/api/v1/credits", key=FULL).json()
     assert body["creditBalance"] == 100025
     assert body["recentTransactions"][0]["type"] == "topup" and body["recentTransactions"][0]["amount"] == 25
+
+
+def test_credits_view_follows_every_transaction_and_a_reset_between_repeated_reads(api):
+    """The view's transaction list is rendered once and reused while nothing changed: each
+    repeated read must still show a new transaction, a top-up and a reset at once."""
+    ledger, now = api.platform.ledger, api.platform.clock.now()
+
+    def shown():
+        return [(t["type"], t["amount"], t["runId"]) for t in api.call("GET", "/api/v1/credits").json()["recentTransactions"]]
+
+    assert ledger.hold("acme", "run-1", 5, "speech", now) is None
+    assert shown() == shown() == [("hold", 5, "run-1")]
+    assert ledger.hold("acme", "run-2", 3, "speech", now) is None
+    assert shown() == [("hold", 3, "run-2"), ("hold", 5, "run-1")]
+    api.post("/__mock/clients/acme/credits", json={"delta": 25})
+    assert shown()[0] == ("topup", 25, None)
+    assert api.post("/__mock/reset", json={"client": "acme"}).status_code == 200
+    assert shown() == shown() == []
+    assert ledger.hold("acme", "run-3", 2, "speech", now) is None
+    assert shown() == [("hold", 2, "run-3")]
+    assert api.post("/__mock/reset", json={"client": "acme"}).status_code == 200
+    assert ledger.hold("acme", "run-4", 4, "speech", now) is None  # as many transactions as before
+    assert shown() == [("hold", 4, "run-4")]

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..clock import iso
+from ..json_writer import freeze
 from ..store.memory import MemoryStore
 
 MODULES = ("speech", "cvdeepmatch", "cvdeepsearch", "interview")
@@ -64,10 +65,22 @@ class HoldRefused:
     cost: int
 
 
-def _usual_description(kind: str, module: str | None) -> str:
+def _describe(kind: str, module: str | None) -> str:
     return {"hold": f"Hold for {module} run", "charge": f"Charge for {module} run",
             "release": f"Hold released for {module} run", "topup": "Top-up",
             "adjustment": "Balance set through the control API"}.get(kind, "")
+
+
+_DESCRIPTIONS: dict[tuple[str, str | None], str] = {}  # (type, module) -> text: read on every credits view
+
+
+def _usual_description(kind: str, module: str | None) -> str:
+    text = _DESCRIPTIONS.get((kind, module))
+    if text is None:
+        text = _describe(kind, module)
+        if len(_DESCRIPTIONS) < 256:  # types x modules; a stray value is described, not kept
+            _DESCRIPTIONS[(kind, module)] = text
+    return text
 
 
 def shown_transaction(txn: dict) -> dict:
@@ -93,6 +106,10 @@ class Ledger:
         # client -> (length of the newest run of transactions in time order, newest time)
         self._ordered: dict[str, tuple[int, float]] = {}
         self._order_lock = threading.Lock()
+        # The credits view's rendered recentTransactions, per (client, limit), with the token
+        # they were rendered at (`_recent_cached`); in this process only (not on a shared store).
+        self._txn_gen: dict[str, int] = {}
+        self._recent: dict[tuple[str, int], tuple[tuple[int, int], list]] = {}
 
     # -- accounts -------------------------------------------------------------------------
     def _fresh(self, client_id: str) -> dict:
@@ -124,6 +141,7 @@ class Ledger:
             depth, last_at = self._ordered_tail(client_id)
             self.store.put(TXN, txn["id"], txn, owner=client_id)
             self._ordered[client_id] = (depth + 1 if at >= last_at else 1, at)
+            self._txn_gen[client_id] = self._txn_gen.get(client_id, 0) + 1  # after the put: see _recent_cached
 
     def _ordered_tail(self, client_id: str) -> tuple[int, float]:
         """(how many of the client's newest transactions, by recording order, are also in
@@ -341,9 +359,10 @@ class Ledger:
     def summary(self, client_id: str, now: float, limit: int = 20) -> dict:
         self.settle(client_id, now)
         doc = self.account(client_id)
+        token, cached = self._recent_cached(client_id, limit)
         # Settlements are recorded in time order per run but may interleave across runs:
         # the newest few hundred by insertion, re-sorted by time, hold the newest `limit`.
-        window = max(limit * 10, RECENT_WINDOW) if limit else 0
+        window = max(limit * 10, RECENT_WINDOW) if limit and cached is None else 0
         if window and not self.store.shared:
             with self._order_lock:
                 depth, _last = self._ordered_tail(client_id)
@@ -358,5 +377,30 @@ class Ledger:
             "currency": "credits",
             "usage": {"totalCharged": sum(doc["usage"].values()),
                       "byModule": {m: doc["usage"].get(m, 0) for m in MODULES}},
-            "recentTransactions": [shown_transaction(t) for t in txns],
+            "recentTransactions": cached if cached is not None else self._recent_keep(client_id, limit, token, txns),
         }
+
+    def _recent_cached(self, client_id: str, limit: int) -> tuple[tuple[int, int] | None, list | None]:
+        """(the token of the client's transactions now, the view's list rendered at that token
+        if kept). The token — how many transactions the client has, and how many this ledger
+        recorded for it (bumped after each put) — changes with every write of a transaction
+        (only `_record` writes them) and with a purge (the count drops): a list kept at a token
+        is the list for as long as the token stays. Read before rendering, so a list is never
+        kept under a token newer than what it shows."""
+        if not limit or self.store.shared:
+            return None, None
+        token = (self._txn_gen.get(client_id, 0), self.store.count(TXN, owner=client_id))
+        kept = self._recent.get((client_id, limit))
+        return token, (kept[1] if kept is not None and kept[0] == token else None)
+
+    def _recent_keep(self, client_id: str, limit: int, token: tuple[int, int] | None, txns: list) -> list:
+        """The rendered list, kept under ``token``: frozen, so its JSON is also written once
+        and spliced into every view (`json_writer.freeze`; nobody changes it)."""
+        shown = [shown_transaction(t) for t in txns]
+        if token is None:
+            return shown
+        shown = freeze(shown)
+        if len(self._recent) >= 4096:  # one entry per (client, limit): a bound, not an eviction policy
+            self._recent.clear()
+        self._recent[(client_id, limit)] = (token, shown)
+        return shown
