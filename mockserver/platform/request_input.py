@@ -171,11 +171,11 @@ def parse_params(op: Operation, request: Request, path_values: dict[str, str]) -
     query: dict[str, Any] = {}
     problems: list[tuple[list, str, str]] = []
     codes: dict[str, str] = {}
-    qp = request.query_params
+    qp = request.query_params if request.scope.get("query_string") else None  # none sent: nothing to parse
     for name, spec in op.query_params.items():
         if spec.error_code:
             codes[name] = spec.error_code
-        values = qp.getlist(name)
+        values = qp.getlist(name) if qp is not None else ()
         if not values:
             if spec.required:
                 problems.append(([name], "This parameter is required.", "required"))
