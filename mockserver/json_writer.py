@@ -60,36 +60,7 @@ def api_json(body: Any) -> bytes:
                {k: body[k] for k in ("id", "status") if k in body}
     for value in body.values():
         if isinstance(value, FROZEN_TYPES):
-            return _spliced(body).encode("utf-8")
+            members = [encode_text(k) + ":" + (v.json() if isinstance(v, FROZEN_TYPES) else encode_text(v))
+                       for k, v in body.items()]
+            return ("{" + ",".join(members) + "}").encode("utf-8")
     return encode_text(body).encode("utf-8")
-
-
-def _marker(position: int) -> str:
-    return f"\x00zenhire-frozen-{position}\x00"
-
-
-_MARKERS = [encode_text(_marker(i)) for i in range(64)]  # as they appear encoded (NULs escaped)
-
-
-def _spliced(body: dict) -> str:
-    """``body`` encoded in one pass with each frozen value's kept encoding put in its place:
-    the frozen values are encoded as marker strings first (a NUL can only appear escaped in
-    the output, so a marker is found where it was put, unless a value holds the very marker:
-    then, or with too many frozen values, member by member)."""
-    frozen: list[str] = []
-    stand_in = {}
-    for k, v in body.items():
-        if isinstance(v, FROZEN_TYPES) and len(frozen) < len(_MARKERS):
-            stand_in[k] = _marker(len(frozen))
-            frozen.append(v.json())
-        else:
-            stand_in[k] = v
-    if len(frozen) < len(_MARKERS):
-        text = encode_text(stand_in)
-        if all(text.count(_MARKERS[i]) == 1 for i in range(len(frozen))):
-            for i, encoded in enumerate(frozen):
-                text = text.replace(_MARKERS[i], encoded, 1)
-            return text
-    members = [encode_text(k) + ":" + (v.json() if isinstance(v, FROZEN_TYPES) else encode_text(v))
-               for k, v in body.items()]
-    return "{" + ",".join(members) + "}"
