@@ -30,8 +30,19 @@ def rstore(redis_url):
         store.close()
 
 
-def test_read_view_returns_documents_and_index_ranges_in_order(rstore):
-    store = rstore()
+@pytest.fixture(params=["memory", "redis"])
+def any_store(request):
+    """Stores made by the test on one backend (in memory: one store, shared by every call)."""
+    if request.param == "memory":
+        from mockserver.store import MemoryStore
+
+        one = MemoryStore()
+        return lambda: one
+    return request.getfixturevalue("rstore")
+
+
+def test_read_view_returns_documents_and_index_ranges_in_order(any_store):
+    store = any_store()
     for n in range(5):
         store.put("txn", f"t{n}", {"n": n}, owner="acme")
     store.put("txn", "other", {"n": 99}, owner="beta")
@@ -129,3 +140,13 @@ def test_account_changes_and_their_transactions_land_together_on_a_shared_store(
     assert (account["balance"], account["held"]) == (125, 0)
     assert [(t["type"], t["amount"], t["balanceAfter"]) for t in txns] == [
         ("topup", 25, 125), ("hold", 30, 125), ("release", 30, 125)]
+
+
+def test_update_and_put_in_memory_puts_what_extra_makes_of_the_new_document():
+    from mockserver.store import MemoryStore
+
+    store = MemoryStore()
+    new = store.update_and_put("account", "acme", lambda cur: {"balance": 9},
+                               lambda doc: [("txn", "t1", {"balanceAfter": doc["balance"]}, "acme")], owner="acme")
+    assert new["balance"] == 9 and store.get("txn", "t1")["balanceAfter"] == 9
+    assert store.count("txn", owner="acme") == 1
