@@ -26,9 +26,14 @@ pending ones, a bounded set: runs in flight), each applied by the one process wh
 `store.take` removes it; check-and-hold with its hold document, and each settlement, run
 under `store.lock("ledger|<client>")` (so a client's transactions are recorded in one order
 across processes); the recent transactions are always the newest window re-sorted by time.
+Every account change is written together with its transaction (`store.update_and_put`), and
+a summary reads the account, its pending settlements and its newest transactions as one
+view (`store.read_view`, one Redis round trip): a read racing another process's settlement
+never sees a half-settled account, and a read with nothing due takes no lock.
 
 Failure midway (the store unreachable): a hold writes its `hold` document first and then
-the account, so an account never holds credits without their document; `cancel_hold` undoes
+the account (on a shared store both in one atomic write, with the transaction), so an
+account never holds credits without their document; `cancel_hold` undoes
 a hold whose run could not be stored (a release transaction, as for a failed run). A settlement is taken (removed) before it is applied:
 if the store fails between the two, that one run's hold stays held (reported, never charged
 twice).
@@ -56,6 +61,10 @@ HOLD = "hold"
 RECENT_WINDOW = 200  # newest transactions (by recording order) re-sorted by time for the summary
 
 log = logging.getLogger("zenhire_mock")
+
+
+class _Refused(Exception):
+    """Raised inside a shared check-and-hold to write nothing (the hold was refused)."""
 
 
 @dataclass(frozen=True)
@@ -204,23 +213,29 @@ class Ledger:
         return None
 
     def _shared_hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
-        key = self._hold_key(client_id, run_id)
-        with self._client_lock(client_id):
-            account = self.account(client_id)
-            available = account["balance"] - account["held"]
+        """Check-and-hold on a shared store: the account's new ``held``, the run's `hold`
+        document and the hold transaction written in one atomic step (`update_and_put`), after
+        one read of the account; a refusal writes nothing."""
+        refused: list[HoldRefused] = []
+
+        def apply(cur: dict | None) -> dict:
+            cur = cur or self._fresh(client_id)
+            available = cur["balance"] - cur["held"]
             if amount > available:
-                return HoldRefused(available=max(available, 0), cost=amount)
-            # the hold document first: an account never holds credits no document explains
-            self.store.put(HOLD, key, {"amount": amount, "module": module}, owner=client_id)
+                refused.append(HoldRefused(available=max(available, 0), cost=amount))
+                raise _Refused
+            return dict(cur, held=cur["held"] + amount)
+
+        def extra(doc: dict) -> list:
+            txn = self._txn_doc("hold", amount, doc["balance"], now, module, run_id, f"Hold for {module} run")
+            return [(HOLD, self._hold_key(client_id, run_id), {"amount": amount, "module": module}, client_id),
+                    (TXN, txn["id"], txn, client_id)]
+
+        with self._client_lock(client_id):
             try:
-                self._change(client_id, lambda cur: dict(cur or self._fresh(client_id),
-                                                         held=(cur or {}).get("held", 0) + amount),
-                             lambda doc: ("hold", amount, doc["balance"], now, module, run_id,
-                                          f"Hold for {module} run"))
-            except Exception:
-                with contextlib.suppress(Exception):
-                    self.store.delete(HOLD, key)
-                raise
+                self.store.update_and_put(ACCOUNT, client_id, apply, extra, owner=client_id)
+            except _Refused:
+                return refused[-1]
         return None
 
     def cancel_hold(self, client_id: str, run_id: str, now: float) -> None:
