@@ -73,19 +73,6 @@ class MemoryRows:
             self.dropped[gone] = self.dropped.get(gone, 0) + 1
         self._rows.append(_pack(entry))
 
-    def record_next(self, entry: dict[str, Any]) -> None:
-        """Keep a line with the next paging cursor as its ``seq`` (`next_seq` and `record` in
-        one step: on a shared journal one store round trip, not two)."""
-        append_next = getattr(self._rows, "append_next", None)
-        if append_next is None:
-            entry["seq"] = self._rows.next_seq()
-            self._rows.append(entry)
-            return
-        try:
-            append_next(entry)
-        except StoreUnavailable as err:
-            log.warning("request journal line not kept (%s %s): %s", entry.get("method"), entry.get("path"), err)
-
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -112,6 +99,7 @@ class Journal:
 
     def __init__(self, capacity: int = 20000, rows: Any = None) -> None:
         self._rows = rows if rows is not None else MemoryRows(capacity)
+        self._append_next = getattr(self._rows, "append_next", None)  # a cursor taken with the append
 
     @classmethod
     def for_store(cls, store: Any, capacity: int) -> "Journal":
@@ -148,13 +136,12 @@ class Journal:
     def record_next(self, entry: dict[str, Any]) -> None:
         """Keep a line with the next paging cursor as its ``seq`` (`next_seq` and `record` in
         one step: on a shared journal one store round trip, not two)."""
-        append_next = getattr(self._rows, "append_next", None)
-        if append_next is None:
+        if self._append_next is None:
             entry["seq"] = self._rows.next_seq()
             self._rows.append(entry)
             return
         try:
-            append_next(entry)
+            self._append_next(entry)
         except StoreUnavailable as err:
             log.warning("request journal line not kept (%s %s): %s", entry.get("method"), entry.get("path"), err)
 
