@@ -8,6 +8,9 @@ redis-server it starts on a free loopback port, persistence off, and stops at th
   mock-redis-2w `serve --store redis://…/2 --workers 2`, not pinned (two workers on the
                 machine's cores, sharing them with the load generator and Redis)
   bare          a bare Starlette app answering the mock's captured bytes, pinned like the mocks
+  mock-redis-base  with `--baseline DIR`: `serve --store redis://…/3` (one worker) run from another
+                source tree (e.g. `git worktree add /tmp/base <commit>`), pinned like mock-redis:
+                a change's before and after measured in the same rounds
 
 Endpoints: `GET /api/v1/health`, `GET /api/v1/credits` (authenticated) and the poll of a
 finished Speech run (terminal runs are re-fetched freely, so load never meets the throttle).
@@ -52,6 +55,7 @@ from servers import (RunningServer, ServerStartError, bare_spec, capture_respons
                      start_server)
 
 TARGETS = ["mock-memory", "mock-redis", "mock-redis-2w", "bare"]
+BASELINE = "mock-redis-base"
 GOAL_SHARE_PER_WORKER = 0.60
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REDIS_START_S = 10.0
@@ -106,6 +110,13 @@ def start_targets(args: argparse.Namespace, plan: CpuPlan, redis: BenchRedis, lo
         "mock-redis-2w": (mock_spec(free_port(), extra_args=quiet + ["--store", redis.url(2), "--workers", "2"]),
                           None),
     }
+    if args.baseline:
+        base = mock_spec(free_port(), extra_args=quiet + ["--store", redis.url(3)])
+        block = "sys.modules['hiredis'] = None; " if args.baseline_without_hiredis else ""
+        boot = (f"import sys, runpy; {block}sys.path.insert(0, {str(Path(args.baseline).resolve())!r}); "
+                "sys.argv[0] = 'zenhire-mock'; runpy.run_module('mockserver.cli', run_name='__main__')")
+        base.argv = [base.argv[0], "-c", boot] + base.argv[3:]  # `python -m mockserver.cli` from that tree
+        specs[BASELINE] = (base, plan.server_cpu)
     servers: dict[str, RunningServer] = {}
     for name in [t for t in args.targets if t != "bare"]:
         spec, cpu = specs[name]
@@ -155,6 +166,10 @@ def summarise(results: dict[str, dict[str, list[LoadResult]]]) -> dict:
                                "p50_ms": statistics.median(r.p50_ms for r in runs),
                                "non_2xx": sum(r.non_2xx for r in runs)}
         mem, red, two = row.get("mock-memory"), row.get("mock-redis"), row.get("mock-redis-2w")
+        base = row.get(BASELINE)
+        if mem and base and mem["rps"] and base["rps"]:
+            row["baseline_adds_us"] = 1e6 / base["rps"] - 1e6 / mem["rps"]
+            row["baseline_share_per_worker"] = base["rps"] / mem["rps"]
         if mem and red and mem["rps"] and red["rps"]:
             row["redis_adds_us"] = 1e6 / red["rps"] - 1e6 / mem["rps"]
             row["redis_share_per_worker"] = red["rps"] / mem["rps"]
@@ -187,6 +202,9 @@ def report(table: dict, plan: CpuPlan, args: argparse.Namespace, tool: str) -> N
             extra = (f"; --workers 2 on Redis: {row['two_workers_per_worker_share']:.0%} per worker "
                      f"(shares 2 cores with wrk and Redis)") if "two_workers_per_worker_share" in row else ""
             print(f"  {endpoint:<12} {share:6.0%}  {verdict}{extra}")
+            if "baseline_share_per_worker" in row:
+                print(f"  {'':<12} baseline tree: {row['baseline_share_per_worker']:6.0%} "
+                      f"({row[BASELINE]['rps']:.0f} r/s, Redis adds {row['baseline_adds_us']:.0f} µs)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,9 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-cpu", choices=["server", "load", "any"], default="server",
                         help="the core redis-server is pinned to (default: the server core)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help=f"also run `{BASELINE}`: one Redis worker from the source tree DIR, same rounds")
+    parser.add_argument("--baseline-without-hiredis", action="store_true",
+                        help="the baseline's redis client parses replies in Python (as before hiredis was a dependency)")
     args = parser.parse_args(argv)
     args.targets = [t for t in args.targets.split(",") if t]
     unknown = set(args.targets) - set(TARGETS)
+    if args.baseline:
+        args.targets.insert(args.targets.index("mock-redis") + 1 if "mock-redis" in args.targets else 0, BASELINE)
     if unknown:
         parser.error(f"unknown target(s): {', '.join(sorted(unknown))}")
     plan = plan_cpus()

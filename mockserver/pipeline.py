@@ -163,7 +163,7 @@ class Pipeline:
         duration = round((time.perf_counter() - started) * 1000, 3)
         platform.journal.record_line(journal_line.build(
             now, scope["method"], scope["path"], reply.status, op.operation_id if op else None, client, key, rid,
-            duration, platform.journal.next_seq(), platform.module_of_tag.get(op.tag) if op else None,
+            duration, platform.journal.line_seq(), platform.module_of_tag.get(op.tag) if op else None,
             run_id_of(op, path_values, reply), facts, path_run_of(path_values) if path_values else None,
             scope.get("query_string", b""), reply_facts(op, reply), scope["headers"], request_excerpt(ctx),
             reply.headers, response_head(response, reply.media_type)))

@@ -176,3 +176,39 @@ def test_a_line_made_while_redis_is_down_is_lost_without_failing_and_later_lines
     journal.record(_line(3, seq=journal.next_seq()))
     assert [e["requestId"] for e in journal.entries()] == ["req_3"]
     store.close()
+
+
+def test_record_next_gives_each_line_its_cursor_in_list_order_across_journals(journal_factory):
+    a, b = journal_factory(1000), journal_factory(1000)
+    errors: list[BaseException] = []
+
+    def write(journal, who):
+        try:
+            for n in range(150):
+                journal.record_next(_line(n, client=who, seq=0, _detail=(b"raw\x00bytes", "body")))
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=write, args=(j, who)) for j, who in ((a, "acme"), (a, "beta"), (b, "gamma"))]
+    [t.start() for t in threads]
+    [t.join(30) for t in threads]
+    assert not errors
+    lines = list(a.entries())
+    if type(a._rows).__name__ == "RedisRows":  # one list for both journals
+        seqs = [e["seq"] for e in lines]
+        assert len(lines) == 450 and seqs == sorted(seqs) and len(set(seqs)) == 450  # list order = cursor order
+    else:
+        seqs = [e["seq"] for e in lines]
+        assert len(lines) == 300 and seqs == sorted(seqs) and len(set(seqs)) == 300
+    first = next(e for e in lines if e["client"] == "acme")
+    assert list(first) == ["time", "method", "path", "status", "client", "requestId", "seq", "_detail"]
+    assert first["path"] == "/api/v1/x/0" and bytes(first["_detail"][0]) == b"raw\x00bytes"
+
+
+def test_record_next_adds_the_cursor_last_to_a_line_without_one(journal_factory):
+    journal = journal_factory()
+    journal.record_next(_line(1))
+    journal.record_next({"seq": 0})
+    one, two = journal.entries()
+    assert list(one)[-1] == "seq" and one["requestId"] == "req_1"
+    assert two == {"seq": one["seq"] + 1}

@@ -26,9 +26,14 @@ pending ones, a bounded set: runs in flight), each applied by the one process wh
 `store.take` removes it; check-and-hold with its hold document, and each settlement, run
 under `store.lock("ledger|<client>")` (so a client's transactions are recorded in one order
 across processes); the recent transactions are always the newest window re-sorted by time.
+Every account change is written together with its transaction (`store.update_and_put`), and
+a summary reads the account, its pending settlements and its newest transactions as one
+view (`store.read_view`, one Redis round trip): a read racing another process's settlement
+never sees a half-settled account, and a read with nothing due takes no lock.
 
 Failure midway (the store unreachable): a hold writes its `hold` document first and then
-the account, so an account never holds credits without their document; `cancel_hold` undoes
+the account (on a shared store both in one atomic write, with the transaction), so an
+account never holds credits without their document; `cancel_hold` undoes
 a hold whose run could not be stored (a release transaction, as for a failed run). A settlement is taken (removed) before it is applied:
 if the store fails between the two, that one run's hold stays held (reported, never charged
 twice).
@@ -57,6 +62,10 @@ HOLD = "hold"
 RECENT_WINDOW = 200  # newest transactions (by recording order) re-sorted by time for the summary
 
 log = logging.getLogger("zenhire_mock")
+
+
+class _Refused(Exception):
+    """Raised inside a shared check-and-hold to write nothing (the hold was refused)."""
 
 
 @dataclass(frozen=True)
@@ -126,14 +135,19 @@ class Ledger:
                                     owner=client_id)
         return doc
 
-    def _record(self, client_id: str, kind: str, amount: int, balance_after: int, at: float,
-                module: str | None, run_id: str | None, description: str) -> None:
+    def _txn_doc(self, kind: str, amount: int, balance_after: int, at: float,
+                 module: str | None, run_id: str | None, description: str) -> dict:
         # `createdAt` is iso(at) and the usual description follows from type and module:
         # both are derived on read (a stored transaction is about a third smaller).
         txn = {"id": self._new_txn_id(at), "type": kind, "amount": amount, "balanceAfter": balance_after,
                "module": module, "runId": run_id, "at": at}
         if description != _usual_description(kind, module):
             txn["description"] = description
+        return txn
+
+    def _record(self, client_id: str, kind: str, amount: int, balance_after: int, at: float,
+                module: str | None, run_id: str | None, description: str) -> None:
+        txn = self._txn_doc(kind, amount, balance_after, at, module, run_id, description)
         if self.store.shared:  # other processes record too: no local view of the order
             self.store.put(TXN, txn["id"], txn, owner=client_id)
             return
@@ -159,6 +173,28 @@ class Ledger:
                 depth += 1
             known = self._ordered[client_id] = (depth, last_at)
         return known
+
+    def _change(self, client_id: str, apply: Callable[[dict | None], dict],
+                txn: Callable[[dict], tuple | None]) -> dict:
+        """Update the account with ``apply`` and record the transaction ``txn(new account)``
+        describes (``_record``'s arguments, or None for none). On a shared store both are one
+        atomic write (`update_and_put`): a reader in any process sees the new balance with the
+        transaction that explains it, or neither."""
+        if not self.store.shared:
+            doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
+            described = txn(doc)
+            if described is not None:
+                self._record(client_id, *described)
+            return doc
+
+        def extra(doc: dict) -> list:
+            described = txn(doc)
+            if described is None:
+                return []
+            made = self._txn_doc(*described)
+            return [(TXN, made["id"], made, client_id)]
+
+        return self.store.update_and_put(ACCOUNT, client_id, apply, extra, owner=client_id)
 
     # -- holds and settlements -------------------------------------------------------------
     def _client_lock(self, client_id: str):
@@ -195,24 +231,29 @@ class Ledger:
         return None
 
     def _shared_hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
-        key = self._hold_key(client_id, run_id)
-        with self._client_lock(client_id):
-            account = self.account(client_id)
-            available = account["balance"] - account["held"]
+        """Check-and-hold on a shared store: the account's new ``held``, the run's `hold`
+        document and the hold transaction written in one atomic step (`update_and_put`), after
+        one read of the account; a refusal writes nothing."""
+        refused: list[HoldRefused] = []
+
+        def apply(cur: dict | None) -> dict:
+            cur = cur or self._fresh(client_id)
+            available = cur["balance"] - cur["held"]
             if amount > available:
-                return HoldRefused(available=max(available, 0), cost=amount)
-            # the hold document first: an account never holds credits no document explains
-            self.store.put(HOLD, key, {"amount": amount, "module": module}, owner=client_id)
+                refused.append(HoldRefused(available=max(available, 0), cost=amount))
+                raise _Refused
+            return dict(cur, held=cur["held"] + amount)
+
+        def extra(doc: dict) -> list:
+            txn = self._txn_doc("hold", amount, doc["balance"], now, module, run_id, f"Hold for {module} run")
+            return [(HOLD, self._hold_key(client_id, run_id), {"amount": amount, "module": module}, client_id),
+                    (TXN, txn["id"], txn, client_id)]
+
+        with self._client_lock(client_id):
             try:
-                doc = self.store.update(ACCOUNT, client_id, lambda cur: dict(cur or self._fresh(client_id),
-                                                                             held=(cur or {}).get("held", 0) + amount),
-                                        owner=client_id)
-            except Exception:
-                with contextlib.suppress(Exception):
-                    self.store.delete(HOLD, key)
-                raise
-            self._record(client_id, "hold", amount, doc["balance"], now, module, run_id,
-                         f"Hold for {module} run")
+                self.store.update_and_put(ACCOUNT, client_id, apply, extra, owner=client_id)
+            except _Refused:
+                return refused[-1]
         return None
 
     def cancel_hold(self, client_id: str, run_id: str, now: float) -> None:
@@ -224,13 +265,11 @@ class Ledger:
                 return
             self.store.delete(SETTLEMENT, self._hold_key(client_id, run_id))
             amount = int(held["amount"])
-            doc = self.store.update(ACCOUNT, client_id,
-                                    lambda cur: dict(cur or self._fresh(client_id),
-                                                     held=max((cur or {}).get("held", 0) - amount, 0)),
-                                    owner=client_id)
             module = held.get("module")
-            self._record(client_id, "release", amount, doc["balance"], now, module, run_id,
-                         f"Hold released for {module} run")
+            self._change(client_id, lambda cur: dict(cur or self._fresh(client_id),
+                                                     held=max((cur or {}).get("held", 0) - amount, 0)),
+                         lambda doc: ("release", amount, doc["balance"], now, module, run_id,
+                                      f"Hold released for {module} run"))
 
     def schedule(self, client_id: str, run_id: str, at: float, action: str, module: str,
                  amount: int | None = None) -> None:
@@ -272,10 +311,13 @@ class Ledger:
                 self.store.delete(SETTLEMENT, key)
                 self._settle_one(client_id, item)
 
-    def _shared_settle(self, client_id: str, now: float) -> None:
-        """Settlements due found from the store; each applied by the process that takes it."""
-        due = sorted((s["at"], s["_seq"], s["runId"]) for s in self.store.scan(SETTLEMENT, owner=client_id)
-                     if s["at"] <= now)
+    def _shared_settle(self, client_id: str, now: float, pending: list[dict] | None = None) -> None:
+        """Settlements due found from the store (``pending``: the client's settlements, when
+        the caller read them already); each applied by the process that takes it. Nothing due:
+        one read, no lock."""
+        if pending is None:
+            pending = self.store.read_view([], [(SETTLEMENT, client_id, False, 0)])[1][0]
+        due = sorted((s["at"], s["_seq"], s["runId"]) for s in pending if s["at"] <= now)
         if not due:
             return
         with self._client_lock(client_id):
@@ -323,13 +365,16 @@ class Ledger:
                 result["amount"] = held
             return cur
 
-        doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
-        if item["action"] == "charge":
-            self._record(client_id, "charge", -result["amount"], doc["balance"], item["at"],
-                         item["module"], item["runId"], f"Charge for {item['module']} run")
-        elif result["amount"]:
-            self._record(client_id, "release", result["amount"], doc["balance"], item["at"],
-                         item["module"], item["runId"], f"Hold released for {item['module']} run")
+        def txn(doc: dict) -> tuple | None:
+            if item["action"] == "charge":
+                return ("charge", -result["amount"], doc["balance"], item["at"],
+                        item["module"], item["runId"], f"Charge for {item['module']} run")
+            if result["amount"]:
+                return ("release", result["amount"], doc["balance"], item["at"],
+                        item["module"], item["runId"], f"Hold released for {item['module']} run")
+            return None
+
+        self._change(client_id, apply, txn)
 
     # -- control ---------------------------------------------------------------------------
     def adjust(self, client_id: str, *, now: float, delta: int | None = None,
@@ -349,14 +394,17 @@ class Ledger:
             cur["balance"] = target
             return cur
 
-        doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
-        kind = "topup" if balance is None and change["delta"] >= 0 else "adjustment"
-        self._record(client_id, kind, change["delta"], doc["balance"], now, None, None,
-                     "Top-up" if kind == "topup" else "Balance set through the control API")
-        return doc
+        def txn(doc: dict) -> tuple:
+            kind = "topup" if balance is None and change["delta"] >= 0 else "adjustment"
+            return (kind, change["delta"], doc["balance"], now, None, None,
+                    "Top-up" if kind == "topup" else "Balance set through the control API")
+
+        return self._change(client_id, apply, txn)
 
     # -- reading ---------------------------------------------------------------------------
     def summary(self, client_id: str, now: float, limit: int = 20) -> dict:
+        if self.store.shared:
+            return self._shared_summary(client_id, now, limit)
         self.settle(client_id, now)
         doc = self.account(client_id)
         token, cached = self._recent_cached(client_id, limit)
@@ -404,3 +452,30 @@ class Ledger:
             self._recent.clear()
         self._recent[(client_id, limit)] = (token, shown)
         return shown
+
+    def _shared_summary(self, client_id: str, now: float, limit: int) -> dict:
+        """`summary` on a shared store: the account and its newest transactions (by recording
+        order; other processes record too, so the window is always re-sorted by time) in one
+        consistent read (`read_view`), which also brings the client's pending settlements;
+        only when one is due is it applied (`_shared_settle`, under the client's lock) and the
+        view read again. Account changes are written with their transaction in one step
+        (`_change`), so no read shows a half-settled account."""
+        window = max(limit * 10, RECENT_WINDOW) if limit else 0
+        ranges = [(SETTLEMENT, client_id, False, 0)] + ([(TXN, client_id, True, window)] if window else [])
+        for _ in range(2):
+            (doc,), (pending, *recent) = self.store.read_view([(ACCOUNT, client_id)], ranges)
+            if not any(s["at"] <= now for s in pending):
+                break
+            self._shared_settle(client_id, now, pending)
+        if doc is None:
+            doc = self.account(client_id)
+        txns = sorted(recent[0] if recent else [], key=lambda t: (t["at"], t["_seq"]), reverse=True)[:limit]
+        return {
+            "creditBalance": doc["balance"],
+            "heldCredits": doc["held"],
+            "availableCredits": max(doc["balance"] - doc["held"], 0),
+            "currency": "credits",
+            "usage": {"totalCharged": sum(doc["usage"].values()),
+                      "byModule": {m: doc["usage"].get(m, 0) for m in MODULES}},
+            "recentTransactions": [shown_transaction(t) for t in txns],
+        }

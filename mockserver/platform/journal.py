@@ -173,6 +173,7 @@ class Journal:
 
     def __init__(self, capacity: int = 20000, rows: Any = None) -> None:
         self._rows = rows if rows is not None else MemoryRows(capacity)
+        self._append_next = getattr(self._rows, "append_next", None)  # a cursor taken with the append
 
     @classmethod
     def for_store(cls, store: Any, capacity: int) -> "Journal":
@@ -208,11 +209,29 @@ class Journal:
 
     def record_line(self, line: RequestLine) -> None:
         """Keep an API request's line (`journal_line.build`): as is in this process; a shared
-        journal's store is handed the entry it expands to."""
+        journal's store is handed the entry it expands to, and draws its cursor with the append
+        (the line's ``seq`` is then 0, see `line_seq`)."""
         if isinstance(self._rows, MemoryRows):
             self._rows.append(line)
         else:
-            self.record(expand(line))
+            self.record_next(expand(line))
+
+    def record_next(self, entry: dict[str, Any]) -> None:
+        """Keep a line with the next paging cursor as its ``seq`` (`next_seq` and `record` in
+        one step: on a shared journal one store round trip, not two)."""
+        if self._append_next is None:
+            entry["seq"] = self._rows.next_seq()
+            self._rows.append(entry)
+            return
+        try:
+            self._append_next(entry)
+        except StoreUnavailable as err:
+            log.warning("request journal line not kept (%s %s): %s", entry.get("method"), entry.get("path"), err)
+
+    def line_seq(self) -> int:
+        """The paging cursor to build an API request line with (`record_line`): drawn now in
+        this process; a shared journal draws it inside the append, in the same round trip (0)."""
+        return self._rows.next_seq() if self._append_next is None else 0
 
     def __len__(self) -> int:
         return len(self._rows)

@@ -41,6 +41,19 @@ class Store(Protocol):
         """Remove and return the document atomically: of concurrent takers (in any process
         sharing the store) exactly one gets it, the others None."""
         ...
+    def read_view(self, docs: list[tuple[str, str]],
+                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[dict]]]:
+        """Documents ``(kind, key)`` (None when absent) and index ranges ``(kind, owner,
+        newest_first, count)`` (count 0: all) read as one consistent view, in one round trip
+        on a remote store: no write lands between its parts."""
+        ...
+    def update_and_put(self, kind: str, key: str, fn: Callable[[dict | None], dict],
+                       extra: Callable[[dict], list[tuple[str, str, dict, str | None]]], *,
+                       owner: str | None = None) -> dict:
+        """`update`, whose write also puts the documents ``extra(new)`` ``(kind, key, doc,
+        owner)``, atomically: a reader sees all of them or none. ``fn`` and ``extra`` may be
+        called more than once."""
+        ...
     def purge_owner(self, owner: str) -> int: ...
     def purge_all(self) -> None: ...
 

@@ -290,6 +290,32 @@ class MemoryStore:
                 self._remove(kind, key)
             return doc
 
+    def read_view(self, docs: list[tuple[str, str]],
+                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[dict]]]:
+        """Documents and index ranges ``(kind, owner, newest_first, count)`` (0: all) read as
+        one consistent view (see `RedisStore.read_view`)."""
+        with self._lock:
+            got = [self.get(kind, key) for kind, key in docs]
+            lists = []
+            for kind, owner, newest_first, count in ranges:
+                found = []
+                for doc in self.scan(kind, owner=owner, newest_first=newest_first):
+                    found.append(doc)
+                    if len(found) == count:
+                        break
+                lists.append(found)
+        return got, lists
+
+    def update_and_put(self, kind: str, key: str, fn: Callable[[dict | None], dict],
+                       extra: Callable[[dict], list[tuple[str, str, dict, str | None]]], *,
+                       owner: str | None = None) -> dict:
+        """`update`, and the documents ``extra(new)`` put, as one step (see `RedisStore.update_and_put`)."""
+        with self._lock:
+            new = self.update(kind, key, fn, owner=owner)
+            for other_kind, other_key, doc, other_owner in extra(new):
+                self.put(other_kind, other_key, doc, owner=other_owner)
+            return new
+
     @contextlib.contextmanager
     def lock(self, name: str, *, timeout: float = 30.0) -> Iterator[None]:
         """A named re-entrant lock (one process: a thread lock per name)."""

@@ -3,7 +3,9 @@
 script, the clients of the lines pushed out counted in the hash ``{ns}:j:dropped``), a count of
 every line ever appended ``{ns}:j:n`` (so a reader walks the list by absolute position while
 others append and trim, neither repeating nor skipping a line), and the paging sequence
-``{ns}:j:seq`` (INCR: unique across processes).
+``{ns}:j:seq`` (INCR: unique across processes). `append_next` takes the line's paging sequence
+inside the append script: one round trip per request line instead of two, and the lines' order
+in the list is their sequence order across processes.
 
 A line is stored as ``<client as JSON> NUL <line as JSON>``: the script and the client filter
 read the client without decoding the line. Bytes (the console's raw headers and body heads
@@ -30,6 +32,22 @@ while n > cap do
   n = n - 1
 end
 return n
+"""
+
+# The same, the line's paging sequence taken here (INCR of the journal's sequence) and spliced
+# between the two halves of the line. KEYS: rows, dropped, appended count, sequence
+# ARGV: line head (ending in `"seq":`), line tail, capacity -> the sequence given
+APPEND_NEXT = """
+local seq = redis.call('INCR', KEYS[4])
+local n = redis.call('RPUSH', KEYS[1], ARGV[1] .. seq .. ARGV[2])
+redis.call('INCR', KEYS[3])
+local cap = tonumber(ARGV[3])
+while n > cap do
+  local gone = redis.call('LPOP', KEYS[1])
+  redis.call('HINCRBY', KEYS[2], string.sub(gone, 1, string.find(gone, '\\0', 1, true) - 1), 1)
+  n = n - 1
+end
+return seq
 """
 
 # Lines by absolute position (the n-th line ever appended is n - 1): KEYS: rows, appended count
@@ -82,6 +100,19 @@ def encode_line(entry: dict[str, Any]) -> bytes:
     return (client + "\x00" + body).encode()
 
 
+def encode_split(entry: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The line as `encode_line` writes it, cut where the value of ``seq`` goes (the key keeps
+    its place among the others; added last when absent): the script puts the number between."""
+    items = [(k, v) for k, v in entry.items()]
+    at = next((i for i, (k, _) in enumerate(items) if k == "seq"), len(items))
+    dump = lambda part: json.dumps(dict(part), separators=(",", ":"), ensure_ascii=False, default=_default)
+    head = dump(items[:at])[:-1] + ("," if at else "") + '"seq":'
+    after = items[at + 1:]
+    tail = ("," + dump(after)[1:]) if after else "}"
+    client = json.dumps(entry.get("client"), ensure_ascii=False)
+    return (client + "\x00" + head).encode(), tail.encode()
+
+
 def decode_line(raw: bytes) -> dict[str, Any]:
     return json.loads(raw[raw.index(b"\x00") + 1:], object_hook=_hook)
 
@@ -97,6 +128,7 @@ class RedisRows:
         self._keys = [p + "rows", p + "dropped", p + "n"]
         self._seq_key = p + "seq"
         self._append = r.register_script(APPEND)
+        self._append_next = r.register_script(APPEND_NEXT)
         self._read = r.register_script(READ)
         self._clear_client = r.register_script(CLEAR_CLIENT)
 
@@ -108,6 +140,14 @@ class RedisRows:
         line = encode_line(entry)
         with self._store.available():
             self._append(keys=self._keys, args=[line, self.capacity])
+
+    def append_next(self, entry: dict[str, Any]) -> int:
+        """Keep ``entry`` with the next paging sequence (its ``seq``, set here), in one round trip."""
+        head, tail = encode_split(entry)
+        with self._store.available():
+            seq = int(self._append_next(keys=self._keys + [self._seq_key], args=[head, tail, self.capacity]))
+        entry["seq"] = seq
+        return seq
 
     def __len__(self) -> int:
         with self._store.available():

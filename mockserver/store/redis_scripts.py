@@ -156,3 +156,80 @@ for i = 1, #entries, 2 do
 end
 return out
 """
+
+# Several documents written as one: the first may be a compare-and-set (as WRITE's "cas"),
+# the others are puts; nothing is written unless every expectation holds, so a reader (any
+# process, any script) sees all of them or none (e.g. an account and the transaction that
+# explains its new balance). KEYS: sequence counter, kinds set, then per document: doc,
+# kind index, owner index ; ARGV per document (8 each): as WRITE's
+# -> flat {seq, owner or false} per document ; false when an expectation failed
+WRITE_MANY = """
+local n = (#KEYS - 2) / 3
+for i = 0, n - 1 do
+  local a = i * 8
+  if ARGV[a + 1] == 'cas' then
+    local cur = redis.call('HMGET', KEYS[3 + i * 3], 's', 'v')
+    if (cur[1] or '') ~= ARGV[a + 2] or (cur[2] or '') ~= ARGV[a + 3] then return false end
+  end
+end
+local out = {}
+for i = 0, n - 1 do
+  local k, a = 3 + i * 3, i * 8
+  local cur = redis.call('HMGET', KEYS[k], 's', 'v', 'o')
+  if cur[1] then
+    redis.call('HSET', KEYS[k], 'b', ARGV[a + 7], 'v', tonumber(cur[2]) + 1)
+    out[#out + 1] = cur[1]
+    out[#out + 1] = cur[3] or false
+  else
+    local seq = redis.call('INCR', KEYS[1])
+    if ARGV[a + 5] == '1' then
+      redis.call('HSET', KEYS[k], 'b', ARGV[a + 7], 's', seq, 'v', 1, 'o', ARGV[a + 6])
+      redis.call('ZADD', KEYS[k + 2], seq, ARGV[a + 4])
+    else
+      redis.call('HSET', KEYS[k], 'b', ARGV[a + 7], 's', seq, 'v', 1)
+    end
+    redis.call('ZADD', KEYS[k + 1], seq, ARGV[a + 4])
+    redis.call('SADD', KEYS[2], ARGV[a + 8])
+    out[#out + 1] = tostring(seq)
+    out[#out + 1] = ARGV[a + 5] == '1' and ARGV[a + 6] or false
+  end
+end
+return out
+"""
+
+# Several documents and index ranges read as one consistent view (one round trip, atomic: no
+# write of another process lands between its parts). ARGV: number of documents, their keys,
+# then per range (4 each): index, doc-key prefix, "asc" | "desc", count (0 = all)
+# -> flat: per document {body, seq, owner} (false when absent); per range {n, then n x
+# {body, seq, owner}} (entries whose document is gone or re-created are left out)
+READ_VIEW = """
+local out = {}
+local ndocs = tonumber(ARGV[1])
+for i = 2, ndocs + 1 do
+  local doc = redis.call('HMGET', ARGV[i], 'b', 's', 'o')
+  out[#out + 1] = doc[1] or false
+  out[#out + 1] = doc[2] or false
+  out[#out + 1] = doc[3] or false
+end
+for a = ndocs + 2, #ARGV, 4 do
+  local stop = tonumber(ARGV[a + 3]) - 1
+  local entries
+  if ARGV[a + 2] == 'desc' then
+    entries = redis.call('ZREVRANGE', ARGV[a], 0, stop, 'WITHSCORES')
+  else
+    entries = redis.call('ZRANGE', ARGV[a], 0, stop, 'WITHSCORES')
+  end
+  local at = #out + 1
+  out[at] = 0
+  for i = 1, #entries, 2 do
+    local doc = redis.call('HMGET', ARGV[a + 1] .. entries[i], 'b', 's', 'o')
+    if doc[2] and tonumber(doc[2]) == tonumber(entries[i + 1]) then
+      out[#out + 1] = doc[1]
+      out[#out + 1] = doc[2]
+      out[#out + 1] = doc[3] or false
+      out[at] = out[at] + 1
+    end
+  end
+end
+return out
+"""

@@ -120,6 +120,8 @@ class RedisStore:
         self._unlock = self._r.register_script(lua.UNLOCK)
         self._extend = self._r.register_script(lua.EXTEND)
         self._scan_chunk = self._r.register_script(lua.SCAN_CHUNK)
+        self._write_many = self._r.register_script(lua.WRITE_MANY)
+        self._read_view = self._r.register_script(lua.READ_VIEW)
         self._lease_ms = int(lock_lease * 1000)
         self._local_locks: dict[str, threading.RLock] = {}
         self._depth: dict[str, int] = {}
@@ -386,6 +388,55 @@ class RedisStore:
     def incr(self, counter: str, by: int = 1) -> int:
         with self._up():
             return self._r.incrby(f"{self._p}c:{counter}", by)
+
+    # -- several documents at once (shared stores only; the ledger's hot path) -----------------
+    def read_view(self, docs: list[tuple[str, str]],
+                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[dict]]]:
+        """Documents ``(kind, key)`` and index ranges ``(kind, owner, newest_first, count)``
+        (count 0: all) read in one round trip as one consistent view: no write lands between
+        its parts. Returns (the documents or None, one list per range)."""
+        args: list = [len(docs)] + [self._doc_key(kind, key) for kind, key in docs]
+        for kind, owner, newest_first, count in ranges:
+            index = self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
+            args += [index, self._doc_prefix(kind), "desc" if newest_first else "asc", int(count)]
+        with self._up():
+            flat = self._read_view(args=args)
+        got = [None if flat[i] is None else _merge(flat[i], flat[i + 1], flat[i + 2])
+               for i in range(0, 3 * len(docs), 3)]
+        at, lists = 3 * len(docs), []
+        for _ in ranges:
+            n = int(flat[at])
+            lists.append([_merge(flat[j], flat[j + 1], flat[j + 2]) for j in range(at + 1, at + 1 + 3 * n, 3)])
+            at += 1 + 3 * n
+        return got, lists
+
+    def update_and_put(self, kind: str, key: str, fn: Callable[[dict | None], dict],
+                       extra: Callable[[dict], list[tuple[str, str, dict, str | None]]], *,
+                       owner: str | None = None) -> dict:
+        """`update` whose write also puts the documents ``extra(new)`` (``(kind, key, doc,
+        owner)``; e.g. the transaction explaining an account's new balance), all in one atomic
+        write: a reader sees the new document with them or the old one without. ``fn`` and
+        ``extra`` may be called more than once (on a concurrent change)."""
+        doc_key = self._doc_key(kind, key)
+        for attempt in range(1000):
+            with self._up():
+                body, seq, version, doc_owner = self._r.hmget(doc_key, "b", "s", "v", "o")
+            new = fn(None if body is None else _merge(body, seq, doc_owner))
+            writes = [(kind, key, new, owner)] + list(extra(new))
+            keys, args = [self._seq_key, self._kinds_key], []
+            for i, (k, member, doc, doc_owner_of) in enumerate(writes):
+                keys += [self._doc_key(k, member), self._kind_index(k), self._owner_index(k, doc_owner_of)]
+                cas = i == 0
+                expect = (seq, version) if cas and body is not None else (b"", b"")
+                args += ["cas" if cas else "put", expect[0], expect[1], member,
+                         "0" if doc_owner_of is None else "1", doc_owner_of or "", _encode(doc), k]
+            with self._up():
+                res = self._write_many(keys=keys, args=args)
+            if res is not None:
+                new["_seq"], new["_owner"] = int(res[0]), (None if res[1] is None else res[1].decode())
+                return new
+            time.sleep(random.random() * min(attempt + 1, 20) / 2000)  # contention: back off
+        raise RuntimeError(f"store update of {kind}/{key} did not settle after 1000 attempts")
 
     # -- locks ---------------------------------------------------------------------------
     @contextlib.contextmanager
