@@ -6,7 +6,9 @@ Each document is kept as one pickled blob, not as live dicts: a stored run then 
 its encoded size (a CV DeepMatch run ≈ 1.7 KB instead of ≈ 8.8 KB of dicts, floats and
 strings), and every read decodes a fresh copy (`pickle.loads` is faster than the
 recursive copy it replaces), so callers may change what they read. Blobs never leave
-this process; persistence writes JSON.
+this process; persistence writes JSON. A document's sequence and owner are kept beside its
+blob (``(blob, seq, owner)``), never inside it: a tenant check reads no blob, and readers
+get the pure document (`Entry` when they ask for the bookkeeping).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import bisect
 import contextlib
 import heapq
 import pickle
+import sys
 import threading
 from collections import OrderedDict, deque
 from typing import Any, Callable, Iterator
 
-from .base import Claim
+from .base import Claim, Entry
 
 _IDEM = "_idempotency"
 _SLOTS = "_slots"
@@ -124,7 +127,8 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._named_locks: dict[str, threading.RLock] = {}
         self._counters: dict[str, int] = {}
-        self._docs: dict[str, dict[str, bytes]] = {}  # kind -> key -> pickled document
+        # kind -> key -> (pickled document, seq, owner): the bookkeeping beside the blob
+        self._docs: dict[str, dict[str, tuple[bytes, int, str | None]]] = {}
         # kind -> owner -> sorted list of (seq, key)
         self._index: dict[str, dict[str | None, list[tuple[int, str]]]] = {}
         self._seq = 0
@@ -133,76 +137,81 @@ class MemoryStore:
         self._codec = _Codec()
         self._persistence = persistence
         if persistence is not None:
-            for kind, key, doc in persistence.load_all():
-                self._load(kind, key, doc)
+            for kind, key, seq, owner, doc in persistence.load_all():
+                self._load(kind, key, seq, owner, doc)
 
     # -- internals ----------------------------------------------------------------------
-    def _load(self, kind: str, key: str, doc: dict) -> None:
+    def _load(self, kind: str, key: str, seq: int, owner: str | None, doc: dict) -> None:
         docs = self._docs.setdefault(kind, {})
         if key in docs:
-            self._codec.release(docs[key])
-        docs[key] = self._codec.encode(doc)
-        seq = doc.get("_seq", 0)
+            self._codec.release(docs[key][0])
+        owner = None if owner is None else sys.intern(owner)
+        docs[key] = (self._codec.encode(doc), seq, owner)
         self._seq = max(self._seq, seq)
-        bisect.insort(self._index.setdefault(kind, {}).setdefault(doc.get("_owner"), []), (seq, key))
+        bisect.insort(self._index.setdefault(kind, {}).setdefault(owner, []), (seq, key))
 
     def _doc(self, kind: str, key: str) -> dict | None:
-        blob = self._docs.get(kind, {}).get(key)
-        return None if blob is None else self._codec.decode(blob)
+        rec = self._docs.get(kind, {}).get(key)
+        return None if rec is None else self._codec.decode(rec[0])
 
-    def _write(self, kind: str, key: str, doc: dict, owner: str | None,
-               old: dict | None = None, known_old: bool = False) -> dict:
-        """Store ``doc`` (given its ``_seq``/``_owner``); returns it. ``old`` is the current
-        document when the caller already decoded it."""
+    def _write(self, kind: str, key: str, doc: dict, owner: str | None) -> tuple[int, str | None]:
+        """Store ``doc`` under ``key``: a new key takes the next sequence and ``owner``, an
+        existing one keeps its own. Returns the document's (seq, owner)."""
         docs = self._docs.setdefault(kind, {})
-        if not known_old:
-            old = None if key not in docs else self._codec.decode(docs[key])
+        old = docs.get(key)
         if old is None:
             self._seq += 1
-            doc["_seq"] = self._seq
-            doc["_owner"] = owner
-            self._index.setdefault(kind, {}).setdefault(owner, []).append((self._seq, key))
+            seq = self._seq
+            owner = None if owner is None else sys.intern(owner)  # one string per tenant
+            self._index.setdefault(kind, {}).setdefault(owner, []).append((seq, key))
         else:
-            doc["_seq"] = old["_seq"]
-            doc["_owner"] = old.get("_owner")
+            seq, owner = old[1], old[2]
         blob = self._codec.encode(doc)
-        if key in docs:
-            self._codec.release(docs[key])
-        docs[key] = blob
+        if old is not None:
+            self._codec.release(old[0])
+        docs[key] = (blob, seq, owner)
         if self._persistence is not None:
-            self._persistence.save(kind, key, doc)
-        return doc
+            self._persistence.save(kind, key, seq, owner, doc)
+        return seq, owner
 
     def _remove(self, kind: str, key: str) -> None:
-        blob = self._docs.get(kind, {}).pop(key, None)
-        if blob is None:
+        rec = self._docs.get(kind, {}).pop(key, None)
+        if rec is None:
             return
-        doc = self._codec.decode(blob)
+        blob, seq, owner = rec
         self._codec.release(blob)
-        entries = self._index.get(kind, {}).get(doc.get("_owner"), [])
-        pos = bisect.bisect_left(entries, (doc["_seq"], key))
-        if pos < len(entries) and entries[pos] == (doc["_seq"], key):
+        entries = self._index.get(kind, {}).get(owner, [])
+        pos = bisect.bisect_left(entries, (seq, key))
+        if pos < len(entries) and entries[pos] == (seq, key):
             entries.pop(pos)
         if self._persistence is not None:
             self._persistence.delete(kind, key)
 
     # -- documents ----------------------------------------------------------------------
     def put(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> dict:
+        return self.put_entry(kind, key, doc, owner=owner).doc
+
+    def put_entry(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> Entry:
         with self._lock:
-            # A shallow copy takes _seq/_owner, so the caller's dict is left as it was; the
-            # blob is a deep copy, and the caller gets a fresh decoded one.
-            self._write(kind, key, dict(doc), owner)
-            return self._codec.decode(self._docs[kind][key])
+            # The blob is a deep copy, so the caller's dict is left as it was; the caller gets
+            # a fresh decoded one.
+            seq, owner = self._write(kind, key, doc, owner)
+            return Entry(seq, owner, self._codec.decode(self._docs[kind][key][0]))
 
     def get(self, kind: str, key: str, *, owner: str | None = None) -> dict | None:
         """The document, or None; with ``owner``, None also when another tenant owns it —
-        tenant isolation as one rule, here, rather than an ``_owner`` check per handler."""
-        blob = self._docs.get(kind, {}).get(key)
-        if blob is None:
+        tenant isolation as one rule, here, rather than an owner check per handler."""
+        rec = self._docs.get(kind, {}).get(key)
+        if rec is None or (owner is not None and rec[2] != owner):
             return None
         # Blobs are immutable and replaced on write: decoding outside the lock is safe.
-        doc = self._codec.decode(blob)
-        return None if owner is not None and doc.get("_owner") != owner else doc
+        return self._codec.decode(rec[0])
+
+    def get_entry(self, kind: str, key: str, *, owner: str | None = None) -> Entry | None:
+        rec = self._docs.get(kind, {}).get(key)
+        if rec is None or (owner is not None and rec[2] != owner):
+            return None
+        return Entry(rec[1], rec[2], self._codec.decode(rec[0]))
 
     def delete(self, kind: str, key: str) -> None:
         with self._lock:
@@ -212,15 +221,14 @@ class MemoryStore:
                owner: str | None = None) -> dict | None:
         """Atomically replace a document with ``fn(current)`` (``None`` result deletes)."""
         with self._lock:
-            current = self._doc(kind, key)
-            seq_owner = None if current is None else {"_seq": current.get("_seq"), "_owner": current.get("_owner")}
-            new = fn(current)
+            new = fn(self._doc(kind, key))
             if new is None:
                 self._remove(kind, key)
                 return None
             # ``new`` was decoded for this call (or built by ``fn``): after encoding it is the
             # caller's own copy.
-            return self._write(kind, key, new, owner, old=seq_owner, known_old=True)
+            self._write(kind, key, new, owner)
+            return new
 
     def scan(self, kind: str, *, owner: str | None = None, newest_first: bool = False,
              before_seq: int | None = None, copy: bool = True) -> Iterator[dict]:
@@ -229,6 +237,18 @@ class MemoryStore:
         that stops after a page pays for the page — for one owner, the index is also read
         a chunk at a time, so the cost does not grow with the owner's history.
         Every document is a fresh copy (``copy`` is kept for callers that said they only read)."""
+        decode = self._codec.decode
+        return (decode(rec[0]) for rec in self._records(kind, owner, newest_first, before_seq))
+
+    def scan_entries(self, kind: str, *, owner: str | None = None, newest_first: bool = False,
+                     before_seq: int | None = None) -> Iterator[Entry]:
+        """``scan`` with each document's `Entry` (seq, owner beside the document); decodes
+        exactly what ``scan`` decodes."""
+        decode = self._codec.decode
+        return (Entry(rec[1], rec[2], decode(rec[0])) for rec in self._records(kind, owner, newest_first, before_seq))
+
+    def _records(self, kind: str, owner: str | None, newest_first: bool,
+                 before_seq: int | None) -> Iterator[tuple[bytes, int, str | None]]:
         if owner is None:
             with self._lock:
                 entries = sorted(e for lst in self._index.get(kind, {}).values() for e in lst)
@@ -236,15 +256,13 @@ class MemoryStore:
                 if newest_first:
                     entries.reverse()
                 refs = [docs.get(key) for seq, key in entries if before_seq is None or seq < before_seq]
-            refs = (blob for blob in refs if blob is not None)
-        else:
-            if before_seq is None:
-                before_seq = self._seq + 1  # documents written after the call are not visited
-            refs = self._owner_refs(kind, owner, newest_first, before_seq)
-        return map(self._codec.decode, refs)
+            return (rec for rec in refs if rec is not None)
+        if before_seq is None:
+            before_seq = self._seq + 1  # documents written after the call are not visited
+        return self._owner_refs(kind, owner, newest_first, before_seq)
 
     def _owner_refs(self, kind: str, owner: str, newest_first: bool, before_seq: int | None,
-                    chunk: int = 64) -> Iterator[bytes]:
+                    chunk: int = 64) -> Iterator[tuple[bytes, int, str | None]]:
         """One owner's documents in sequence order, read from its sorted index a chunk at a
         time under the lock; the position is found again by sequence (bisect) each chunk, so
         writes between chunks neither repeat nor skip a document that existed throughout."""
@@ -260,7 +278,7 @@ class MemoryStore:
                 if not batch:
                     return
                 bound = batch[0][0]
-                yield from (blob for blob in refs if blob is not None)
+                yield from (rec for rec in refs if rec is not None)
         else:
             after = -1  # next chunk: sequences strictly above this
             while True:
@@ -274,7 +292,7 @@ class MemoryStore:
                 if not batch:
                     return
                 after = batch[-1][0]
-                yield from (blob for blob in refs if blob is not None)
+                yield from (rec for rec in refs if rec is not None)
 
     def count(self, kind: str, *, owner: str | None = None) -> int:
         with self._lock:
