@@ -7,7 +7,8 @@ its encoded size (a CV DeepMatch run ≈ 1.7 KB instead of ≈ 8.8 KB of dicts, 
 strings), and every read decodes a fresh copy (`pickle.loads` is faster than the
 recursive copy it replaces), so callers may change what they read. Blobs never leave
 this process; persistence writes JSON. A document's sequence and owner are kept beside its
-blob (``(blob, seq, owner)``), never inside it: a tenant check reads no blob, and readers
+blob (one record ``(seq, key, blob, owner)`` per document, shared by the key table and the
+owner's index), never inside it: a tenant check reads no blob, and readers
 get the pure document (`Entry` when they ask for the bookkeeping).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import heapq
+import operator
 import pickle
 import sys
 import threading
@@ -32,6 +34,8 @@ _decode = pickle.loads
 _MAX_SHAPES = 4096  # distinct top-level key lists kept; documents of other shapes pickle whole
 _SHARED_MIN_BYTES = 256  # a top-level value at least this big (pickled) is kept once for all
 _RELEASED_KEPT_BYTES = 64 * 1024
+_Record = tuple  # (seq, key, blob, owner): one stored document with its bookkeeping
+_BLOB = operator.itemgetter(2)  # of a record
 
 
 class _Codec:
@@ -127,10 +131,12 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._named_locks: dict[str, threading.RLock] = {}
         self._counters: dict[str, int] = {}
-        # kind -> key -> (pickled document, seq, owner): the bookkeeping beside the blob
-        self._docs: dict[str, dict[str, tuple[bytes, int, str | None]]] = {}
-        # kind -> owner -> sorted list of (seq, key)
-        self._index: dict[str, dict[str | None, list[tuple[int, str]]]] = {}
+        # kind -> key -> record (seq, key, pickled document, owner): the bookkeeping beside
+        # the blob. The same record object sits in the owner's index below (one tuple per
+        # document, not one per structure), replaced there when the document is rewritten.
+        self._docs: dict[str, dict[str, _Record]] = {}
+        # kind -> owner -> records sorted by (seq, key)
+        self._index: dict[str, dict[str | None, list[_Record]]] = {}
         self._seq = 0
         self._windows: dict[str, deque] = {}
         self._gates: dict[str, float] = {}
@@ -142,50 +148,55 @@ class MemoryStore:
 
     # -- internals ----------------------------------------------------------------------
     def _load(self, kind: str, key: str, seq: int, owner: str | None, doc: dict) -> None:
-        docs = self._docs.setdefault(kind, {})
-        if key in docs:
-            self._codec.release(docs[key][0])
+        if key in self._docs.get(kind, {}):
+            self._drop(kind, key)
         owner = None if owner is None else sys.intern(owner)
-        docs[key] = (self._codec.encode(doc), seq, owner)
+        rec = (seq, key, self._codec.encode(doc), owner)
+        self._docs.setdefault(kind, {})[key] = rec
         self._seq = max(self._seq, seq)
-        bisect.insort(self._index.setdefault(kind, {}).setdefault(owner, []), (seq, key))
+        bisect.insort(self._index.setdefault(kind, {}).setdefault(owner, []), rec)
 
     def _doc(self, kind: str, key: str) -> dict | None:
         rec = self._docs.get(kind, {}).get(key)
-        return None if rec is None else self._codec.decode(rec[0])
+        return None if rec is None else self._codec.decode(rec[2])
 
-    def _write(self, kind: str, key: str, doc: dict, owner: str | None) -> tuple[int, str | None]:
+    def _write(self, kind: str, key: str, doc: dict, owner: str | None) -> _Record:
         """Store ``doc`` under ``key``: a new key takes the next sequence and ``owner``, an
-        existing one keeps its own. Returns the document's (seq, owner)."""
+        existing one keeps its own. Returns the stored record."""
         docs = self._docs.setdefault(kind, {})
         old = docs.get(key)
+        blob = self._codec.encode(doc)
         if old is None:
             self._seq += 1
-            seq = self._seq
             owner = None if owner is None else sys.intern(owner)  # one string per tenant
-            self._index.setdefault(kind, {}).setdefault(owner, []).append((seq, key))
+            rec = (self._seq, key, blob, owner)
+            self._index.setdefault(kind, {}).setdefault(owner, []).append(rec)
         else:
-            seq, owner = old[1], old[2]
-        blob = self._codec.encode(doc)
-        if old is not None:
-            self._codec.release(old[0])
-        docs[key] = (blob, seq, owner)
+            rec = (old[0], key, blob, old[3])
+            entries = self._index[kind][old[3]]
+            entries[bisect.bisect_left(entries, (old[0], key))] = rec
+            self._codec.release(old[2])
+        docs[key] = rec
         if self._persistence is not None:
-            self._persistence.save(kind, key, seq, owner, doc)
-        return seq, owner
+            self._persistence.save(kind, key, rec[0], rec[3], doc)
+        return rec
 
-    def _remove(self, kind: str, key: str) -> None:
+    def _drop(self, kind: str, key: str) -> None:
+        """Forget ``key`` in memory (its blob, its index record)."""
         rec = self._docs.get(kind, {}).pop(key, None)
         if rec is None:
             return
-        blob, seq, owner = rec
-        self._codec.release(blob)
-        entries = self._index.get(kind, {}).get(owner, [])
-        pos = bisect.bisect_left(entries, (seq, key))
-        if pos < len(entries) and entries[pos] == (seq, key):
+        self._codec.release(rec[2])
+        entries = self._index.get(kind, {}).get(rec[3], [])
+        pos = bisect.bisect_left(entries, (rec[0], key))
+        if pos < len(entries) and entries[pos][1] == key:
             entries.pop(pos)
-        if self._persistence is not None:
-            self._persistence.delete(kind, key)
+
+    def _remove(self, kind: str, key: str) -> None:
+        if key in self._docs.get(kind, {}):
+            self._drop(kind, key)
+            if self._persistence is not None:
+                self._persistence.delete(kind, key)
 
     # -- documents ----------------------------------------------------------------------
     def put(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> dict:
@@ -195,23 +206,23 @@ class MemoryStore:
         with self._lock:
             # The blob is a deep copy, so the caller's dict is left as it was; the caller gets
             # a fresh decoded one.
-            seq, owner = self._write(kind, key, doc, owner)
-            return Entry(seq, owner, self._codec.decode(self._docs[kind][key][0]))
+            rec = self._write(kind, key, doc, owner)
+            return Entry(rec[0], rec[3], self._codec.decode(rec[2]))
 
     def get(self, kind: str, key: str, *, owner: str | None = None) -> dict | None:
         """The document, or None; with ``owner``, None also when another tenant owns it —
         tenant isolation as one rule, here, rather than an owner check per handler."""
         rec = self._docs.get(kind, {}).get(key)
-        if rec is None or (owner is not None and rec[2] != owner):
+        if rec is None or (owner is not None and rec[3] != owner):
             return None
         # Blobs are immutable and replaced on write: decoding outside the lock is safe.
-        return self._codec.decode(rec[0])
+        return self._codec.decode(rec[2])
 
     def get_entry(self, kind: str, key: str, *, owner: str | None = None) -> Entry | None:
         rec = self._docs.get(kind, {}).get(key)
-        if rec is None or (owner is not None and rec[2] != owner):
+        if rec is None or (owner is not None and rec[3] != owner):
             return None
-        return Entry(rec[1], rec[2], self._codec.decode(rec[0]))
+        return Entry(rec[0], rec[3], self._codec.decode(rec[2]))
 
     def delete(self, kind: str, key: str) -> None:
         with self._lock:
@@ -237,33 +248,30 @@ class MemoryStore:
         that stops after a page pays for the page — for one owner, the index is also read
         a chunk at a time, so the cost does not grow with the owner's history.
         Every document is a fresh copy (``copy`` is kept for callers that said they only read)."""
-        decode = self._codec.decode
-        return (decode(rec[0]) for rec in self._records(kind, owner, newest_first, before_seq))
+        return map(self._codec.decode, map(_BLOB, self._records(kind, owner, newest_first, before_seq)))
 
     def scan_entries(self, kind: str, *, owner: str | None = None, newest_first: bool = False,
                      before_seq: int | None = None) -> Iterator[Entry]:
         """``scan`` with each document's `Entry` (seq, owner beside the document); decodes
         exactly what ``scan`` decodes."""
         decode = self._codec.decode
-        return (Entry(rec[1], rec[2], decode(rec[0])) for rec in self._records(kind, owner, newest_first, before_seq))
+        return (Entry(rec[0], rec[3], decode(rec[2])) for rec in self._records(kind, owner, newest_first, before_seq))
 
     def _records(self, kind: str, owner: str | None, newest_first: bool,
-                 before_seq: int | None) -> Iterator[tuple[bytes, int, str | None]]:
+                 before_seq: int | None) -> Iterator[_Record]:
         if owner is None:
             with self._lock:
-                entries = sorted(e for lst in self._index.get(kind, {}).values() for e in lst)
-                docs = self._docs.get(kind, {})
-                if newest_first:
-                    entries.reverse()
-                refs = [docs.get(key) for seq, key in entries if before_seq is None or seq < before_seq]
-            return (rec for rec in refs if rec is not None)
+                records = sorted(rec for lst in self._index.get(kind, {}).values() for rec in lst)
+            if newest_first:
+                records.reverse()
+            return iter(records) if before_seq is None else (rec for rec in records if rec[0] < before_seq)
         if before_seq is None:
             before_seq = self._seq + 1  # documents written after the call are not visited
         return self._owner_refs(kind, owner, newest_first, before_seq)
 
     def _owner_refs(self, kind: str, owner: str, newest_first: bool, before_seq: int | None,
-                    chunk: int = 64) -> Iterator[tuple[bytes, int, str | None]]:
-        """One owner's documents in sequence order, read from its sorted index a chunk at a
+                    chunk: int = 64) -> Iterator[_Record]:
+        """One owner's records in sequence order, read from its sorted index a chunk at a
         time under the lock; the position is found again by sequence (bisect) each chunk, so
         writes between chunks neither repeat nor skip a document that existed throughout."""
         if newest_first:
@@ -273,12 +281,10 @@ class MemoryStore:
                     entries = self._index.get(kind, {}).get(owner, [])
                     end = len(entries) if bound is None else bisect.bisect_left(entries, (bound,))
                     batch = entries[max(end - chunk, 0):end]
-                    docs = self._docs.get(kind, {})
-                    refs = [docs.get(key) for _seq, key in reversed(batch)]
                 if not batch:
                     return
                 bound = batch[0][0]
-                yield from (rec for rec in refs if rec is not None)
+                yield from reversed(batch)
         else:
             after = -1  # next chunk: sequences strictly above this
             while True:
@@ -287,12 +293,10 @@ class MemoryStore:
                     start = bisect.bisect_left(entries, (after + 1,))  # sequences are unique
                     stop = bisect.bisect_left(entries, (before_seq,))
                     batch = entries[start:min(start + chunk, stop)]
-                    docs = self._docs.get(kind, {})
-                    refs = [docs.get(key) for _seq, key in batch]
                 if not batch:
                     return
                 after = batch[-1][0]
-                yield from (rec for rec in refs if rec is not None)
+                yield from batch
 
     def count(self, kind: str, *, owner: str | None = None) -> int:
         with self._lock:
@@ -332,8 +336,8 @@ class MemoryStore:
         removed = 0
         with self._lock:
             for kind, by_owner in list(self._index.items()):
-                for _seq, key in list(by_owner.get(owner, [])):
-                    self._remove(kind, key)
+                for rec in list(by_owner.get(owner, [])):
+                    self._remove(kind, rec[1])
                     removed += 1
             for bucket in [b for b in self._windows if b.startswith(owner + "|")]:
                 del self._windows[bucket]
