@@ -487,8 +487,9 @@ def test_the_list_shows_only_the_callers_own_matches(api):
 
 def test_each_match_is_registered_as_an_api_run_summary(api):
     run_id = accepted_id(submit(api, key=PROJECT_ALPHA, metadata='{"k":"v"}', tags="t1"))
-    doc = api.platform.store.get(API_RUN_KIND, run_id)
-    assert doc["_owner"] == "acme"
+    entry = api.platform.store.get_entry(API_RUN_KIND, run_id)
+    assert entry.owner == "acme" and api.platform.store.get(API_RUN_KIND, run_id, owner="acme") == entry.doc
+    doc = entry.doc
     assert {k: doc[k] for k in ("id", "serviceType", "externalId", "project", "metadata", "tags", "outcome")} == {
         "id": run_id, "serviceType": "cv_deepmatch", "externalId": None, "project": "alpha",
         "metadata": {"k": "v"}, "tags": ["t1"], "outcome": "finished"}

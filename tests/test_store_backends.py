@@ -35,11 +35,11 @@ def store(request, tmp_path):
 
 
 # -- documents --------------------------------------------------------------------------------
-def test_put_returns_a_fresh_copy_with_bookkeeping_and_leaves_the_callers_dict_alone(store):
+def test_put_returns_a_fresh_copy_of_the_document_and_leaves_the_callers_dict_alone(store):
     doc = {"name": "a", "nested": {"list": [1, 2]}}
     out = store.put("run", "r1", doc, owner="alice")
     assert doc == {"name": "a", "nested": {"list": [1, 2]}}
-    assert out["name"] == "a" and out["_owner"] == "alice" and isinstance(out["_seq"], int)
+    assert out == doc and out is not doc
     out["nested"]["list"].append(3)
     read = store.get("run", "r1")
     assert read["nested"]["list"] == [1, 2]
@@ -47,12 +47,58 @@ def test_put_returns_a_fresh_copy_with_bookkeeping_and_leaves_the_callers_dict_a
     assert store.get("run", "r1")["nested"]["list"] == [1, 2]
 
 
+def test_documents_come_back_exactly_as_written_with_no_bookkeeping_keys(store):
+    doc = {"name": "a", "n": 1, "f": 0.5, "none": None, "flag": True, "nested": {"list": [1, {"x": "y"}]},
+           "unicode": "żółw"}
+    store.put("run", "r1", doc, owner="alice")
+    store.put("run", "r2", {"v": 2})
+    assert store.get("run", "r1") == doc and store.get("run", "r1", owner="alice") == doc
+    assert store.get("run", "r2") == {"v": 2}
+    assert list(store.scan("run")) == [doc, {"v": 2}]
+    assert list(store.scan("run", owner="alice", newest_first=True)) == [doc]
+    assert store.update("run", "r2", lambda cur: dict(cur, w=3)) == {"v": 2, "w": 3}
+    seen = []
+    store.update("run", "r1", lambda cur: seen.append(cur) or cur)
+    assert seen[-1] == doc  # fn sees the pure document too
+    assert store.take("run", "r2") == {"v": 2, "w": 3}
+    assert store.put_entry("run", "r3", {"v": 3}).doc == {"v": 3}
+
+
+def test_entries_carry_sequence_and_owner_beside_the_document(store):
+    first = store.put_entry("run", "r1", {"v": 1}, owner="alice")
+    second = store.put_entry("run", "r2", {"v": 2})
+    assert (first.owner, first.doc) == ("alice", {"v": 1}) and second.owner is None
+    assert isinstance(first.seq, int) and second.seq > first.seq
+    assert store.get_entry("run", "r1") == first
+    assert store.get_entry("run", "r1", owner="alice") == first
+    assert store.get_entry("run", "r2") == second
+    assert [(e.seq, e.owner, e.doc) for e in store.scan_entries("run")] == \
+        [(first.seq, "alice", {"v": 1}), (second.seq, None, {"v": 2})]
+    assert [e.seq for e in store.scan_entries("run", newest_first=True)] == [second.seq, first.seq]
+    assert [e.doc for e in store.scan_entries("run", owner="alice")] == [{"v": 1}]
+    assert list(store.scan_entries("run", before_seq=second.seq)) == [first]
+    with pytest.raises(AttributeError):
+        first.seq = 0  # frozen
+
+
+def test_entries_follow_the_tenant_rule(store):
+    store.put("run", "r1", {"v": 1}, owner="alice")
+    assert store.get_entry("run", "r1", owner="bob") is None
+    assert store.get_entry("run", "missing") is None
+    assert list(store.scan_entries("run", owner="bob")) == []
+
+
 def test_overwrite_keeps_the_documents_sequence_and_first_owner(store):
-    first = store.put("run", "r1", {"v": 1}, owner="alice")
+    first = store.put_entry("run", "r1", {"v": 1}, owner="alice")
     store.put("run", "other", {"v": 0})
-    again = store.put("run", "r1", {"v": 2, "_seq": 999, "_owner": "mallory"}, owner="bob")
-    assert again["_seq"] == first["_seq"] and again["_owner"] == "alice"
-    assert store.get("run", "r1") == {"v": 2, "_seq": first["_seq"], "_owner": "alice"}
+    # keys that look like the old in-document bookkeeping are plain domain data now
+    again = store.put_entry("run", "r1", {"v": 2, "_seq": 999, "_owner": "mallory"}, owner="bob")
+    assert (again.seq, again.owner) == (first.seq, "alice")
+    assert store.get_entry("run", "r1") == again
+    assert store.get("run", "r1") == {"v": 2, "_seq": 999, "_owner": "mallory"}
+    assert store.get("run", "r1", owner="mallory") is None and store.get("run", "r1", owner="bob") is None
+    store.update("run", "r1", lambda cur: {"v": 3}, owner="bob")
+    assert store.get_entry("run", "r1") == type(first)(first.seq, "alice", {"v": 3})
 
 
 def test_get_with_an_owner_hides_another_tenants_document(store):
@@ -61,7 +107,7 @@ def test_get_with_an_owner_hides_another_tenants_document(store):
     assert store.get("run", "r1", owner="alice")["v"] == 1
     assert store.get("run", "r1", owner="bob") is None
     assert store.get("run", "r2", owner="alice") is None
-    assert store.get("run", "r2")["_owner"] is None
+    assert store.get_entry("run", "r2").owner is None
     assert store.get("run", "missing") is None
     assert store.get("other-kind", "r1") is None
 
@@ -88,7 +134,7 @@ def test_kinds_and_keys_with_separators_do_not_collide(store):
 
 # -- scans ---------------------------------------------------------------------------------------
 def _fill(store, n, owner="alice", kind="run"):
-    return [store.put(kind, f"r{i:03d}", {"i": i}, owner=owner)["_seq"] for i in range(n)]
+    return [store.put_entry(kind, f"r{i:03d}", {"i": i}, owner=owner).seq for i in range(n)]
 
 
 def test_scan_orders_by_insertion_both_ways_per_owner_and_overall(store):
@@ -109,10 +155,10 @@ def test_scan_pages_with_before_seq_in_both_directions(store):
     pages, cursor = [], None
     while True:  # newest first, 40 at a time, cursor = the last sequence of the page
         page = []
-        for doc in store.scan("run", owner="alice", newest_first=True, before_seq=cursor):
-            page.append(doc["i"])
+        for entry in store.scan_entries("run", owner="alice", newest_first=True, before_seq=cursor):
+            page.append(entry.doc["i"])
             if len(page) == 40:
-                cursor = doc["_seq"]
+                cursor = entry.seq
                 break
         pages.append(page)
         if len(page) < 40:
@@ -154,9 +200,12 @@ def test_count_per_kind_and_owner(store):
 # -- update / take --------------------------------------------------------------------------------
 def test_update_creates_modifies_and_deletes_on_none(store):
     created = store.update("acct", "a", lambda cur: {"n": 1} if cur is None else None, owner="alice")
-    assert created["n"] == 1 and created["_owner"] == "alice"
+    assert created == {"n": 1}
+    entry = store.get_entry("acct", "a")
+    assert entry.owner == "alice"
     changed = store.update("acct", "a", lambda cur: {**cur, "n": cur["n"] + 1}, owner="bob")
-    assert changed["n"] == 2 and changed["_seq"] == created["_seq"] and changed["_owner"] == "alice"
+    assert changed == {"n": 2}
+    assert store.get_entry("acct", "a") == type(entry)(entry.seq, "alice", {"n": 2})
     assert store.get("acct", "a")["n"] == 2
     assert store.update("acct", "a", lambda cur: None) is None
     assert store.get("acct", "a") is None and store.count("acct", owner="alice") == 0
@@ -178,8 +227,9 @@ def test_update_hands_fn_a_copy_and_an_exception_writes_nothing(store):
 
 def test_take_removes_and_returns_once(store):
     store.put("job", "j", {"v": 1}, owner="alice")
+    assert store.get_entry("job", "j").owner == "alice"
     taken = store.take("job", "j")
-    assert taken["v"] == 1 and taken["_owner"] == "alice"
+    assert taken == {"v": 1}
     assert store.take("job", "j") is None and store.get("job", "j") is None
     assert store.count("job", owner="alice") == 0
 
@@ -351,7 +401,7 @@ def test_purge_all_drops_state_but_keeps_counters(store):
     assert store.hit_window("alice|w", 0.0, 60.0, 1) is None
     assert store.poll_gate("alice|g", 0.0, 60.0) is None
     assert store.incr("n") == 2
-    assert store.put("run", "after", {})["_seq"] > 3  # sequences never go back
+    assert store.put_entry("run", "after", {}).seq > 3  # sequences never go back
 
 
 def test_a_reopened_store_sees_the_same_state(request, tmp_path):
@@ -361,8 +411,55 @@ def test_a_reopened_store_sees_the_same_state(request, tmp_path):
         second = _open(backend, request, tmp_path) if backend == "redis" else MemoryStore(
             persistence=SqlitePersistence(tmp_path / "state.sqlite"))
         assert [d["i"] for d in second.scan("run", owner="alice")] == [0, 1, 2]
-        assert second.get("run", "r001")["_seq"] == seqs[1]
-        assert second.put("run", "next", {})["_seq"] > seqs[-1]
+        assert second.get("run", "r001") == {"i": 1}
+        assert second.get_entry("run", "r001") == type(second.get_entry("run", "r001"))(seqs[1], "alice", {"i": 1})
+        assert second.put_entry("run", "next", {}).seq > seqs[-1]
+
+
+def _old_format_state_file(path) -> list[tuple[str, str, int, str | None, dict]]:
+    """A --state file as the previous version wrote it: no owner column, and ``_seq``/``_owner``
+    inside every JSON body (the seq column a copy of ``_seq``)."""
+    import json
+    import sqlite3
+
+    rows = [("run", "r1", 1, "alice", {"v": 1, "nested": {"a": [1]}}), ("run", "r2", 2, None, {"v": 2}),
+            ("acct", "alice", 3, "alice", {"balance": 10}), ("run", "r3", 5, "bob", {"v": 3})]
+    conn = sqlite3.connect(str(path))
+    conn.execute("CREATE TABLE docs (kind TEXT NOT NULL, key TEXT NOT NULL, "
+                 "seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, key))")
+    for kind, key, seq, owner, doc in rows:
+        conn.execute("INSERT INTO docs VALUES (?, ?, ?, ?)",
+                     (kind, key, seq, json.dumps(dict(doc, _seq=seq, _owner=owner), separators=(",", ":"))))
+    conn.commit()
+    conn.close()
+    return rows
+
+
+def test_a_state_file_of_the_previous_format_is_migrated_on_open(tmp_path):
+    import json
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    rows = _old_format_state_file(path)
+    store = MemoryStore(persistence=SqlitePersistence(path))
+    for kind, key, seq, owner, doc in rows:
+        assert store.get(kind, key) == doc  # no bookkeeping left in the documents
+        entry = store.get_entry(kind, key)
+        assert (entry.seq, entry.owner, entry.doc) == (seq, owner, doc)
+    assert store.get("run", "r1", owner="bob") is None and store.get("run", "r3", owner="bob") == {"v": 3}
+    assert [e.seq for e in store.scan_entries("run", newest_first=True)] == [5, 2, 1]
+    assert store.put_entry("run", "r4", {"v": 4}, owner="bob").seq == 6  # sequences go on from the file
+    store._persistence.close()
+    conn = sqlite3.connect(str(path))  # the file itself now keeps bookkeeping in columns only
+    stored = {(k, key): (seq, owner, json.loads(body))
+              for k, key, seq, owner, body in conn.execute("SELECT kind, key, seq, owner, body FROM docs")}
+    conn.close()
+    assert stored[("run", "r1")] == (1, "alice", {"v": 1, "nested": {"a": [1]}})
+    assert stored[("run", "r2")] == (2, None, {"v": 2})
+    assert stored[("run", "r4")] == (6, "bob", {"v": 4})
+    reopened = MemoryStore(persistence=SqlitePersistence(path))  # opening again migrates nothing more
+    assert [(e.seq, e.owner, e.doc) for e in reopened.scan_entries("run")] == \
+        [(1, "alice", {"v": 1, "nested": {"a": [1]}}), (2, None, {"v": 2}), (5, "bob", {"v": 3}), (6, "bob", {"v": 4})]
 
 
 def test_the_behaviour_fixtures_run_the_app_on_the_chosen_backend(request, api, store_backend):

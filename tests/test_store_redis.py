@@ -166,6 +166,28 @@ def test_documents_are_json_with_bookkeeping_beside_them(redis_url, rstore):
     assert raw[b"o"] == b"alice" and int(raw[b"s"]) >= 1
 
 
+def test_a_redis_written_by_the_previous_version_reads_as_pure_documents_with_entries(redis_url, rstore):
+    """The previous version kept (seq, owner) beside the JSON body too (hash fields ``s``/``o``,
+    sorted-set indexes) and merged them into documents on read; its data, laid out by hand
+    here, reads back as the pure document with the bookkeeping in the `Entry`."""
+    import redis
+
+    raw = redis.Redis.from_url(redis_url)
+    raw.hset("zh:d:run:old1", mapping={"b": '{"v":1}', "s": 7, "v": 1, "o": "alice"})
+    raw.hset("zh:d:run:old2", mapping={"b": '{"v":2}', "s": 8, "v": 3})  # no owner
+    raw.zadd("zh:i:run", {"old1": 7, "old2": 8})
+    raw.zadd("zh:o:run:alice", {"old1": 7})
+    raw.zadd("zh:o:run:", {"old2": 8})
+    raw.sadd("zh:kinds", "run")
+    raw.set("zh:seq", 8)
+    store = rstore()
+    assert store.get("run", "old1") == {"v": 1} and store.get("run", "old1", owner="bob") is None
+    assert [(e.seq, e.owner, e.doc) for e in store.scan_entries("run")] == [(7, "alice", {"v": 1}), (8, None, {"v": 2})]
+    assert list(store.scan("run", owner="alice")) == [{"v": 1}]
+    assert store.update("run", "old1", lambda cur: dict(cur, w=1)) == {"v": 1, "w": 1}
+    assert store.get_entry("run", "old1").seq == 7 and store.put_entry("run", "new", {}).seq == 9
+
+
 def test_bytes_in_a_document_are_refused_not_pickled(rstore):
     with pytest.raises(TypeError):
         rstore().put("run", "r1", {"blob": b"\x80"})

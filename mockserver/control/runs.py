@@ -31,6 +31,7 @@ from starlette.routing import Route
 from ..clock import iso, parse_iso
 from ..modules.interview import lifecycle as interview_rules
 from ..platform.credits import SETTLEMENT, TXN, shown_transaction
+from ..store import Entry
 from .http import guard, json_response, not_found
 
 SPEECH, CVDM, CVDS, INTERVIEW = "speech", "cvdeepmatch", "cvdeepsearch", "interview"
@@ -125,10 +126,11 @@ def _sessions(platform, owners: Iterable[str], now: float) -> list[tuple[int, An
     return [row for owner in owners for row in book.newest_first(owner, now)]
 
 
-def _credits(txns: list[dict], settlement: dict | None) -> dict:
+def _credits(txns: list[Entry], settlement: dict | None) -> dict:
+    """The run's credit movements (ledger entries, in time then store order) and its pending settlement."""
     view: dict[str, Any] = {"held": 0, "charged": 0, "released": 0, "pendingSettlement": None,
                             "transactions": []}
-    for txn in sorted(txns, key=lambda t: (t["at"], t["_seq"])):
+    for txn in (e.doc for e in sorted(txns, key=lambda e: (e.doc["at"], e.seq))):
         if txn["type"] == "hold":
             view["held"] += txn["amount"]
         elif txn["type"] == "charge":
@@ -167,12 +169,12 @@ class RunIndex:
     def __init__(self, platform, clients: Iterable[str], now: float | None = None) -> None:
         self.platform = platform
         self.now = platform.clock.now() if now is None else now
-        self.txns: dict[str, list[dict]] = {}
+        self.txns: dict[str, list[Entry]] = {}
         for client in clients:
             platform.ledger.settle(client, self.now)
-            for txn in platform.store.scan(TXN, owner=client):
-                if txn.get("runId"):
-                    self.txns.setdefault(txn["runId"], []).append(txn)
+            for txn in platform.store.scan_entries(TXN, owner=client):
+                if txn.doc.get("runId"):
+                    self.txns.setdefault(txn.doc["runId"], []).append(txn)
         self.requests: dict[str, list[dict]] = {}
         for entry in platform.journal.query(limit=_EVERYTHING):
             if entry.get("runId"):
@@ -189,9 +191,9 @@ class RunIndex:
                      "attempts": len(d["attempts"]), "nextAttemptAt": d["next_attempt_at"]})
         return self._deliveries.get(run_id, [])
 
-    def view(self, module: str, run: dict) -> dict:
+    def view(self, module: str, run: dict, client: str | None) -> dict:
+        """A module run (its document, owned by ``client``) as the control API shows it."""
         points = timeline(module, run, self.now)
-        client = run["_owner"]
         polls = [e for e in self.requests.get(run["id"], []) if e.get("operation") == POLL_OPERATIONS[module]]
         created = [e["requestId"] for e in self.requests.get(run["id"], []) if e.get("operation") != POLL_OPERATIONS[module]]
         return {
@@ -250,33 +252,33 @@ def list_runs(platform, query, client: str | None) -> dict:
     limit = min(int(raw), MAX_LIMIT)
     modules = _modules(query)
     now = platform.clock.now()
-    rows = [(created(doc), doc["_seq"], module, doc) for module in modules if module in RUN_KINDS
-            for doc in platform.store.scan(RUN_KINDS[module], owner=client)]
+    rows = [(created(e.doc), e.seq, module, e) for module in modules if module in RUN_KINDS
+            for e in platform.store.scan_entries(RUN_KINDS[module], owner=client)]
     if INTERVIEW in modules:
         owners = [client] if client is not None else sorted(platform.registry.clients)
         rows += [(session.created_at, seq, INTERVIEW, session) for seq, session in _sessions(platform, owners, now)]
     rows.sort(key=lambda row: row[:2], reverse=True)
     rows = rows[:limit]
     index = RunIndex(platform, {_owner(module, item) for _at, _seq, module, item in rows}, now)
-    return {"runs": [index.session_view(item) if module == INTERVIEW else index.view(module, item)
+    return {"runs": [index.session_view(item) if module == INTERVIEW else index.view(module, item.doc, item.owner)
                      for _at, _seq, module, item in rows],
             "modules": modules, "now": iso(index.now)}
 
 
 def _owner(module: str, item) -> str:
-    return item.client_id if module == INTERVIEW else item["_owner"]
+    return item.client_id if module == INTERVIEW else item.owner
 
 
 def find_run(platform, run_id: str) -> dict | None:
     """One run's view, or None when no module holds ``run_id``."""
     for module, kind in RUN_KINDS.items():
         if module == CVDS:  # kept per client: `<client>|<run id>`
-            found = (platform.store.get(kind, f"{client}|{run_id}") for client in platform.registry.clients)
-            doc = next((d for d in found if d is not None), None)
+            found = (platform.store.get_entry(kind, f"{client}|{run_id}") for client in platform.registry.clients)
+            entry = next((e for e in found if e is not None), None)
         else:
-            doc = platform.store.get(kind, run_id) or platform.store.get(kind, run_id.lower())
-        if doc is not None:
-            return RunIndex(platform, [doc["_owner"]]).view(module, doc)
+            entry = platform.store.get_entry(kind, run_id) or platform.store.get_entry(kind, run_id.lower())
+        if entry is not None:
+            return RunIndex(platform, [entry.owner]).view(module, entry.doc, entry.owner)
     book = session_book(platform)
     if book is not None:
         now = platform.clock.now()
@@ -294,10 +296,11 @@ def changes_between(platform, since: float, until: float) -> dict:
         raise ValueError("until must not be before since")
     states = []
     for module, kind in RUN_KINDS.items():
-        for doc in platform.store.scan(kind):
+        for entry in platform.store.scan_entries(kind):
+            doc = entry.doc
             for point in timeline(module, doc, until):
                 if since < point["epoch"] <= until and point["state"] != "accepted":
-                    states.append({"runId": doc["id"], "module": module, "client": doc["_owner"],
+                    states.append({"runId": doc["id"], "module": module, "client": entry.owner,
                                    "state": point["state"], "at": point["at"], "epoch": point["epoch"]})
     for _seq, session in _sessions(platform, sorted(platform.registry.clients), until):
         for point in session_timeline(session, until):

@@ -27,7 +27,8 @@ def ledger_page(platform, client_id: str, query) -> dict:
     limit = min(int(limit_raw), MAX_LIMIT)
     now = platform.clock.now()
     account = platform.ledger.summary(client_id, now, limit=0)
-    txns = sorted(platform.store.scan(TXN, owner=client_id), key=lambda t: (t["at"], t["_seq"]), reverse=True)
+    entries = sorted(platform.store.scan_entries(TXN, owner=client_id), key=lambda e: (e.doc["at"], e.seq), reverse=True)
+    txns = [e.doc for e in entries]
     if cursor_raw is not None:
         position = int(cursor_raw)
         txns = txns[position:]

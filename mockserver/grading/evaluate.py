@@ -43,6 +43,7 @@ def _trail(platform: Any, client_id: str, book: RuleBook) -> Trail:
 
 
 def _public(item: dict, why: str) -> dict:
+    """Evidence as shown: without the trail's own annotations (``_t``, the scaled instant)."""
     return {k: v for k, v in item.items() if not k.startswith("_")} | {"why": why}
 
 

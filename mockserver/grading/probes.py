@@ -42,8 +42,7 @@ def set_probes(platform: Any, client_id: str, enabled: bool) -> None:
 
 
 def probe_log(platform: Any, client_id: str) -> list[dict]:
-    return [{k: v for k, v in doc.items() if not k.startswith("_")}
-            for doc in platform.store.scan(PROBE_KIND, owner=client_id)]
+    return list(platform.store.scan(PROBE_KIND, owner=client_id))
 
 
 def _earlier_capture(engine: Any, record: dict) -> tuple[dict, dict]:

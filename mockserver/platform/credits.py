@@ -52,6 +52,7 @@ from typing import Callable
 
 from ..clock import iso
 from ..json_writer import freeze
+from ..store.base import Entry
 from ..store.memory import MemoryStore
 
 MODULES = ("speech", "cvdeepmatch", "cvdeepsearch", "interview")
@@ -274,21 +275,21 @@ class Ledger:
     def schedule(self, client_id: str, run_id: str, at: float, action: str, module: str,
                  amount: int | None = None) -> None:
         """Settle ``run_id``'s hold at virtual time ``at``: ``charge`` it or ``release`` it."""
-        doc = self.store.put(SETTLEMENT, f"{client_id}|{run_id}",
+        entry = self.store.put_entry(SETTLEMENT, f"{client_id}|{run_id}",
                              {"client": client_id, "runId": run_id, "at": at, "action": action,
                               "module": module, "amount": amount}, owner=client_id)
         if self.store.shared:  # found from the store when due
             return
         with self._due_lock:
             heap = self._due_heap(client_id)
-            heapq.heappush(heap, (at, doc["_seq"], run_id))
+            heapq.heappush(heap, (at, entry.seq, run_id))
 
     def _due_heap(self, client_id: str) -> list[tuple[float, int, str]]:
         """The client's pending settlements by (time, sequence); built from the store on first
         use (after a restart with --state). Call with ``_due_lock`` held."""
         heap = self._due.get(client_id)
         if heap is None:
-            heap = [(s["at"], s["_seq"], s["runId"]) for s in self.store.scan(SETTLEMENT, owner=client_id)]
+            heap = [(e.doc["at"], e.seq, e.doc["runId"]) for e in self.store.scan_entries(SETTLEMENT, owner=client_id)]
             heapq.heapify(heap)
             self._due[client_id] = heap
         return heap
@@ -305,19 +306,19 @@ class Ledger:
                     return
                 at, seq, run_id = heapq.heappop(heap)
                 key = f"{client_id}|{run_id}"
-                item = self.store.get(SETTLEMENT, key)
-                if item is None or item["_seq"] != seq:
+                entry = self.store.get_entry(SETTLEMENT, key)
+                if entry is None or entry.seq != seq:
                     continue  # settled concurrently, or purged by a reset
                 self.store.delete(SETTLEMENT, key)
-                self._settle_one(client_id, item)
+                self._settle_one(client_id, entry.doc)
 
-    def _shared_settle(self, client_id: str, now: float, pending: list[dict] | None = None) -> None:
-        """Settlements due found from the store (``pending``: the client's settlements, when
-        the caller read them already); each applied by the process that takes it. Nothing due:
-        one read, no lock."""
+    def _shared_settle(self, client_id: str, now: float, pending: list[Entry] | None = None) -> None:
+        """Settlements due found from the store (``pending``: the client's settlement entries,
+        when the caller read them already); each applied by the process that takes it. Nothing
+        due: one read, no lock."""
         if pending is None:
             pending = self.store.read_view([], [(SETTLEMENT, client_id, False, 0)])[1][0]
-        due = sorted((s["at"], s["_seq"], s["runId"]) for s in pending if s["at"] <= now)
+        due = sorted((e.doc["at"], e.seq, e.doc["runId"]) for e in pending if e.doc["at"] <= now)
         if not due:
             return
         with self._client_lock(client_id):
@@ -416,8 +417,8 @@ class Ledger:
                 depth, _last = self._ordered_tail(client_id)
             if depth >= min(window, self.store.count(TXN, owner=client_id)):
                 window = limit  # the whole window is in time order: its newest `limit` are the answer
-        recent = itertools.islice(self.store.scan(TXN, owner=client_id, newest_first=True), window)
-        txns = sorted(recent, key=lambda t: (t["at"], t["_seq"]), reverse=True)[:limit]
+        recent = itertools.islice(self.store.scan_entries(TXN, owner=client_id, newest_first=True), window)
+        txns = [e.doc for e in sorted(recent, key=lambda e: (e.doc["at"], e.seq), reverse=True)[:limit]]
         return {
             "creditBalance": doc["balance"],
             "heldCredits": doc["held"],
@@ -464,12 +465,12 @@ class Ledger:
         ranges = [(SETTLEMENT, client_id, False, 0)] + ([(TXN, client_id, True, window)] if window else [])
         for _ in range(2):
             (doc,), (pending, *recent) = self.store.read_view([(ACCOUNT, client_id)], ranges)
-            if not any(s["at"] <= now for s in pending):
+            if not any(e.doc["at"] <= now for e in pending):
                 break
             self._shared_settle(client_id, now, pending)
         if doc is None:
             doc = self.account(client_id)
-        txns = sorted(recent[0] if recent else [], key=lambda t: (t["at"], t["_seq"]), reverse=True)[:limit]
+        txns = [e.doc for e in sorted(recent[0] if recent else [], key=lambda e: (e.doc["at"], e.seq), reverse=True)[:limit]]
         return {
             "creditBalance": doc["balance"],
             "heldCredits": doc["held"],

@@ -7,9 +7,11 @@ rows strictly older than it, so pages never repeat or skip a row while new rows 
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from ..errors import validation_error
+
+T = TypeVar("T")
 
 
 def encode_cursor(seq: int) -> str:
@@ -66,13 +68,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def paginate(rows: Iterable[dict], limit: int, keep: Callable[[dict], bool]) -> tuple[list[dict], str | None]:
-    """Take up to ``limit`` kept rows (rows arrive newest first); return them and the next cursor."""
-    page: list[dict] = []
-    for row in rows:
+def paginate(rows: Iterable[tuple[int, T]], limit: int, keep: Callable[[T], bool]) -> tuple[list[T], str | None]:
+    """Take up to ``limit`` kept rows from (seq, row) pairs (newest first; ``seq`` the store's
+    sequence, from `Store.scan_entries`); return the rows and the next cursor."""
+    page: list[T] = []
+    last_seq = 0
+    for seq, row in rows:
         if not keep(row):
             continue
         if len(page) == limit:
-            return page, encode_cursor(page[-1]["_seq"])
+            return page, encode_cursor(last_seq)
         page.append(row)
+        last_seq = seq
     return page, None

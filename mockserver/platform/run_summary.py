@@ -2,7 +2,7 @@
 that creates an API run writes once at submit, and the one status rule every reader uses.
 
 `GET /api/v1/speech/runs` lists a client's runs of every service from these summaries, in
-one store scan in insertion order (the document's `_seq` is the list's order and cursor), so
+one store scan in insertion order (the entry's `seq` is the list's order and cursor), so
 a summary is written at submit and never updated. Status is never stored: it is derived from
 the virtual timeline at read.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..store import Entry
 
 API_RUN_KIND = "api_run"
 QUEUED = "queued"
@@ -51,5 +53,6 @@ def timeline_status(doc: dict, now: float) -> str:
     return doc["outcome"]
 
 
-def store_summary(store, summary: RunSummary, owner: str) -> dict:
-    return store.put(API_RUN_KIND, summary.id, summary.to_doc(), owner=owner)
+def store_summary(store, summary: RunSummary, owner: str) -> Entry:
+    """Store the run's summary; its `Entry` carries the sequence (the run's place in lists)."""
+    return store.put_entry(API_RUN_KIND, summary.id, summary.to_doc(), owner=owner)

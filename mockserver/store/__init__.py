@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .base import Claim, Store, StoreUnavailable
+from .base import Claim, Entry, Store, StoreUnavailable
 from .memory import MemoryStore
 from .sqlite import SqlitePersistence
 
@@ -38,4 +38,4 @@ def open_store(state_path: str | None = None, url: str | None = None) -> Store:
     return MemoryStore()
 
 
-__all__ = ["Store", "Claim", "StoreUnavailable", "MemoryStore", "SqlitePersistence", "open_store"]
+__all__ = ["Store", "Claim", "Entry", "StoreUnavailable", "MemoryStore", "SqlitePersistence", "open_store"]

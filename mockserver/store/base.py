@@ -4,12 +4,21 @@ Several processes may share one store (Redis: `serve --workers N`, replicas on o
 Code that keeps a process-local cache of store state must check ``shared`` and not trust the
 cache then; a critical section over several documents takes ``lock(name)``, which excludes
 every process sharing the store; a read-and-remove that must have one winner uses ``take``.
-A backend that cannot be reached raises ``StoreUnavailable`` (the API answers 503)."""
+A backend that cannot be reached raises ``StoreUnavailable`` (the API answers 503).
+
+Documents and their bookkeeping: a document is the domain dict its module wrote, nothing
+more — ``get``, ``scan``, ``update``, ``put`` and ``take`` return (and ``fn`` of ``update``
+receives) exactly the keys that were written. The store's bookkeeping — the sequence given at
+creation (insertion order, list cursors) and the owning tenant — travels beside it, in an
+`Entry`, from the ``_entry`` twins: ``get_entry``, ``scan_entries`` (same paging arguments as
+``scan``) and ``put_entry``. Rewriting a document (``put``/``update`` of an existing key) keeps
+its sequence and owner. The tenant rule is one place: ``get(kind, key, owner=X)`` (and
+``get_entry``) return None for a document another tenant owns."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Iterable, Protocol
+from typing import Any, Callable, ContextManager, Iterable, NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -18,6 +27,18 @@ class Claim:
 
     fresh: bool
     value: str
+
+
+class Entry(NamedTuple):
+    """A stored document with its bookkeeping beside it: ``seq`` (given at creation, unique
+    and increasing across the store; the order of ``scan`` and the value of list cursors),
+    ``owner`` (the tenant, or None) and ``doc`` (the domain document, the caller's copy).
+    Immutable; a named tuple because a list page builds one per row (a frozen dataclass
+    costs about twice as much to build)."""
+
+    seq: int
+    owner: str | None
+    doc: dict[str, Any]
 
 
 class StoreUnavailable(RuntimeError):
@@ -30,10 +51,19 @@ class Store(Protocol):
 
     # -- documents ----------------------------------------------------------------------
     def put(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> dict: ...
+    def put_entry(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> Entry:
+        """``put``, returning the stored document with its sequence and owner (for a
+        rewrite: the ones it had; ``owner`` is only taken at creation)."""
+        ...
     def get(self, kind: str, key: str, *, owner: str | None = None) -> dict | None: ...
+    def get_entry(self, kind: str, key: str, *, owner: str | None = None) -> Entry | None: ...
     def delete(self, kind: str, key: str) -> None: ...
     def scan(self, kind: str, *, owner: str | None = None, newest_first: bool = False,
              before_seq: int | None = None) -> Iterable[dict]: ...
+    def scan_entries(self, kind: str, *, owner: str | None = None, newest_first: bool = False,
+                     before_seq: int | None = None) -> Iterable[Entry]:
+        """``scan`` with each document's `Entry` (a list page's cursor is its last ``seq``)."""
+        ...
     def update(self, kind: str, key: str, fn: Callable[[dict | None], dict | None], *,
                owner: str | None = None) -> dict | None: ...
     def count(self, kind: str, *, owner: str | None = None) -> int: ...
@@ -42,10 +72,10 @@ class Store(Protocol):
         sharing the store) exactly one gets it, the others None."""
         ...
     def read_view(self, docs: list[tuple[str, str]],
-                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[dict]]]:
-        """Documents ``(kind, key)`` (None when absent) and index ranges ``(kind, owner,
-        newest_first, count)`` (count 0: all) read as one consistent view, in one round trip
-        on a remote store: no write lands between its parts."""
+                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[Entry]]]:
+        """Documents ``(kind, key)`` (None when absent) and the entries of index ranges
+        ``(kind, owner, newest_first, count)`` (count 0: all) read as one consistent view, in
+        one round trip on a remote store: no write lands between its parts."""
         ...
     def update_and_put(self, kind: str, key: str, fn: Callable[[dict | None], dict],
                        extra: Callable[[dict], list[tuple[str, str, dict, str | None]]], *,

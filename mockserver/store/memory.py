@@ -6,7 +6,10 @@ Each document is kept as one pickled blob, not as live dicts: a stored run then 
 its encoded size (a CV DeepMatch run ≈ 1.7 KB instead of ≈ 8.8 KB of dicts, floats and
 strings), and every read decodes a fresh copy (`pickle.loads` is faster than the
 recursive copy it replaces), so callers may change what they read. Blobs never leave
-this process; persistence writes JSON.
+this process; persistence writes JSON. A document's sequence and owner are kept beside its
+blob (one record ``(seq, key, blob, owner)`` per document, shared by the key table and the
+owner's index), never inside it: a tenant check reads no blob, and readers
+get the pure document (`Entry` when they ask for the bookkeeping).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from __future__ import annotations
 import bisect
 import contextlib
 import heapq
+import operator
 import pickle
+import sys
 import threading
 from collections import OrderedDict, deque
 from typing import Any, Callable, Iterator
 
-from .base import Claim
+from .base import Claim, Entry
 
 _IDEM = "_idempotency"
 _SLOTS = "_slots"
@@ -29,6 +34,8 @@ _decode = pickle.loads
 _MAX_SHAPES = 4096  # distinct top-level key lists kept; documents of other shapes pickle whole
 _SHARED_MIN_BYTES = 256  # a top-level value at least this big (pickled) is kept once for all
 _RELEASED_KEPT_BYTES = 64 * 1024
+_Record = tuple  # (seq, key, blob, owner): one stored document with its bookkeeping
+_BLOB = operator.itemgetter(2)  # of a record
 
 
 class _Codec:
@@ -124,85 +131,98 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._named_locks: dict[str, threading.RLock] = {}
         self._counters: dict[str, int] = {}
-        self._docs: dict[str, dict[str, bytes]] = {}  # kind -> key -> pickled document
-        # kind -> owner -> sorted list of (seq, key)
-        self._index: dict[str, dict[str | None, list[tuple[int, str]]]] = {}
+        # kind -> key -> record (seq, key, pickled document, owner): the bookkeeping beside
+        # the blob. The same record object sits in the owner's index below (one tuple per
+        # document, not one per structure), replaced there when the document is rewritten.
+        self._docs: dict[str, dict[str, _Record]] = {}
+        # kind -> owner -> records sorted by (seq, key)
+        self._index: dict[str, dict[str | None, list[_Record]]] = {}
         self._seq = 0
         self._windows: dict[str, deque] = {}
         self._gates: dict[str, float] = {}
         self._codec = _Codec()
         self._persistence = persistence
         if persistence is not None:
-            for kind, key, doc in persistence.load_all():
-                self._load(kind, key, doc)
+            for kind, key, seq, owner, doc in persistence.load_all():
+                self._load(kind, key, seq, owner, doc)
 
     # -- internals ----------------------------------------------------------------------
-    def _load(self, kind: str, key: str, doc: dict) -> None:
-        docs = self._docs.setdefault(kind, {})
-        if key in docs:
-            self._codec.release(docs[key])
-        docs[key] = self._codec.encode(doc)
-        seq = doc.get("_seq", 0)
+    def _load(self, kind: str, key: str, seq: int, owner: str | None, doc: dict) -> None:
+        if key in self._docs.get(kind, {}):
+            self._drop(kind, key)
+        owner = None if owner is None else sys.intern(owner)
+        rec = (seq, key, self._codec.encode(doc), owner)
+        self._docs.setdefault(kind, {})[key] = rec
         self._seq = max(self._seq, seq)
-        bisect.insort(self._index.setdefault(kind, {}).setdefault(doc.get("_owner"), []), (seq, key))
+        bisect.insort(self._index.setdefault(kind, {}).setdefault(owner, []), rec)
 
     def _doc(self, kind: str, key: str) -> dict | None:
-        blob = self._docs.get(kind, {}).get(key)
-        return None if blob is None else self._codec.decode(blob)
+        rec = self._docs.get(kind, {}).get(key)
+        return None if rec is None else self._codec.decode(rec[2])
 
-    def _write(self, kind: str, key: str, doc: dict, owner: str | None,
-               old: dict | None = None, known_old: bool = False) -> dict:
-        """Store ``doc`` (given its ``_seq``/``_owner``); returns it. ``old`` is the current
-        document when the caller already decoded it."""
+    def _write(self, kind: str, key: str, doc: dict, owner: str | None) -> _Record:
+        """Store ``doc`` under ``key``: a new key takes the next sequence and ``owner``, an
+        existing one keeps its own. Returns the stored record."""
         docs = self._docs.setdefault(kind, {})
-        if not known_old:
-            old = None if key not in docs else self._codec.decode(docs[key])
+        old = docs.get(key)
+        blob = self._codec.encode(doc)
         if old is None:
             self._seq += 1
-            doc["_seq"] = self._seq
-            doc["_owner"] = owner
-            self._index.setdefault(kind, {}).setdefault(owner, []).append((self._seq, key))
+            owner = None if owner is None else sys.intern(owner)  # one string per tenant
+            rec = (self._seq, key, blob, owner)
+            self._index.setdefault(kind, {}).setdefault(owner, []).append(rec)
         else:
-            doc["_seq"] = old["_seq"]
-            doc["_owner"] = old.get("_owner")
-        blob = self._codec.encode(doc)
-        if key in docs:
-            self._codec.release(docs[key])
-        docs[key] = blob
+            rec = (old[0], key, blob, old[3])
+            entries = self._index[kind][old[3]]
+            entries[bisect.bisect_left(entries, (old[0], key))] = rec
+            self._codec.release(old[2])
+        docs[key] = rec
         if self._persistence is not None:
-            self._persistence.save(kind, key, doc)
-        return doc
+            self._persistence.save(kind, key, rec[0], rec[3], doc)
+        return rec
+
+    def _drop(self, kind: str, key: str) -> None:
+        """Forget ``key`` in memory (its blob, its index record)."""
+        rec = self._docs.get(kind, {}).pop(key, None)
+        if rec is None:
+            return
+        self._codec.release(rec[2])
+        entries = self._index.get(kind, {}).get(rec[3], [])
+        pos = bisect.bisect_left(entries, (rec[0], key))
+        if pos < len(entries) and entries[pos][1] == key:
+            entries.pop(pos)
 
     def _remove(self, kind: str, key: str) -> None:
-        blob = self._docs.get(kind, {}).pop(key, None)
-        if blob is None:
-            return
-        doc = self._codec.decode(blob)
-        self._codec.release(blob)
-        entries = self._index.get(kind, {}).get(doc.get("_owner"), [])
-        pos = bisect.bisect_left(entries, (doc["_seq"], key))
-        if pos < len(entries) and entries[pos] == (doc["_seq"], key):
-            entries.pop(pos)
-        if self._persistence is not None:
-            self._persistence.delete(kind, key)
+        if key in self._docs.get(kind, {}):
+            self._drop(kind, key)
+            if self._persistence is not None:
+                self._persistence.delete(kind, key)
 
     # -- documents ----------------------------------------------------------------------
     def put(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> dict:
+        return self.put_entry(kind, key, doc, owner=owner).doc
+
+    def put_entry(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> Entry:
         with self._lock:
-            # A shallow copy takes _seq/_owner, so the caller's dict is left as it was; the
-            # blob is a deep copy, and the caller gets a fresh decoded one.
-            self._write(kind, key, dict(doc), owner)
-            return self._codec.decode(self._docs[kind][key])
+            # The blob is a deep copy, so the caller's dict is left as it was; the caller gets
+            # a fresh decoded one.
+            rec = self._write(kind, key, doc, owner)
+            return Entry(rec[0], rec[3], self._codec.decode(rec[2]))
 
     def get(self, kind: str, key: str, *, owner: str | None = None) -> dict | None:
         """The document, or None; with ``owner``, None also when another tenant owns it —
-        tenant isolation as one rule, here, rather than an ``_owner`` check per handler."""
-        blob = self._docs.get(kind, {}).get(key)
-        if blob is None:
+        tenant isolation as one rule, here, rather than an owner check per handler."""
+        rec = self._docs.get(kind, {}).get(key)
+        if rec is None or (owner is not None and rec[3] != owner):
             return None
         # Blobs are immutable and replaced on write: decoding outside the lock is safe.
-        doc = self._codec.decode(blob)
-        return None if owner is not None and doc.get("_owner") != owner else doc
+        return self._codec.decode(rec[2])
+
+    def get_entry(self, kind: str, key: str, *, owner: str | None = None) -> Entry | None:
+        rec = self._docs.get(kind, {}).get(key)
+        if rec is None or (owner is not None and rec[3] != owner):
+            return None
+        return Entry(rec[0], rec[3], self._codec.decode(rec[2]))
 
     def delete(self, kind: str, key: str) -> None:
         with self._lock:
@@ -212,15 +232,14 @@ class MemoryStore:
                owner: str | None = None) -> dict | None:
         """Atomically replace a document with ``fn(current)`` (``None`` result deletes)."""
         with self._lock:
-            current = self._doc(kind, key)
-            seq_owner = None if current is None else {"_seq": current.get("_seq"), "_owner": current.get("_owner")}
-            new = fn(current)
+            new = fn(self._doc(kind, key))
             if new is None:
                 self._remove(kind, key)
                 return None
             # ``new`` was decoded for this call (or built by ``fn``): after encoding it is the
             # caller's own copy.
-            return self._write(kind, key, new, owner, old=seq_owner, known_old=True)
+            self._write(kind, key, new, owner)
+            return new
 
     def scan(self, kind: str, *, owner: str | None = None, newest_first: bool = False,
              before_seq: int | None = None, copy: bool = True) -> Iterator[dict]:
@@ -229,23 +248,30 @@ class MemoryStore:
         that stops after a page pays for the page — for one owner, the index is also read
         a chunk at a time, so the cost does not grow with the owner's history.
         Every document is a fresh copy (``copy`` is kept for callers that said they only read)."""
+        return map(self._codec.decode, map(_BLOB, self._records(kind, owner, newest_first, before_seq)))
+
+    def scan_entries(self, kind: str, *, owner: str | None = None, newest_first: bool = False,
+                     before_seq: int | None = None) -> Iterator[Entry]:
+        """``scan`` with each document's `Entry` (seq, owner beside the document); decodes
+        exactly what ``scan`` decodes."""
+        decode = self._codec.decode
+        return (Entry(rec[0], rec[3], decode(rec[2])) for rec in self._records(kind, owner, newest_first, before_seq))
+
+    def _records(self, kind: str, owner: str | None, newest_first: bool,
+                 before_seq: int | None) -> Iterator[_Record]:
         if owner is None:
             with self._lock:
-                entries = sorted(e for lst in self._index.get(kind, {}).values() for e in lst)
-                docs = self._docs.get(kind, {})
-                if newest_first:
-                    entries.reverse()
-                refs = [docs.get(key) for seq, key in entries if before_seq is None or seq < before_seq]
-            refs = (blob for blob in refs if blob is not None)
-        else:
-            if before_seq is None:
-                before_seq = self._seq + 1  # documents written after the call are not visited
-            refs = self._owner_refs(kind, owner, newest_first, before_seq)
-        return map(self._codec.decode, refs)
+                records = sorted(rec for lst in self._index.get(kind, {}).values() for rec in lst)
+            if newest_first:
+                records.reverse()
+            return iter(records) if before_seq is None else (rec for rec in records if rec[0] < before_seq)
+        if before_seq is None:
+            before_seq = self._seq + 1  # documents written after the call are not visited
+        return self._owner_refs(kind, owner, newest_first, before_seq)
 
     def _owner_refs(self, kind: str, owner: str, newest_first: bool, before_seq: int | None,
-                    chunk: int = 64) -> Iterator[bytes]:
-        """One owner's documents in sequence order, read from its sorted index a chunk at a
+                    chunk: int = 64) -> Iterator[_Record]:
+        """One owner's records in sequence order, read from its sorted index a chunk at a
         time under the lock; the position is found again by sequence (bisect) each chunk, so
         writes between chunks neither repeat nor skip a document that existed throughout."""
         if newest_first:
@@ -255,12 +281,10 @@ class MemoryStore:
                     entries = self._index.get(kind, {}).get(owner, [])
                     end = len(entries) if bound is None else bisect.bisect_left(entries, (bound,))
                     batch = entries[max(end - chunk, 0):end]
-                    docs = self._docs.get(kind, {})
-                    refs = [docs.get(key) for _seq, key in reversed(batch)]
                 if not batch:
                     return
                 bound = batch[0][0]
-                yield from (blob for blob in refs if blob is not None)
+                yield from reversed(batch)
         else:
             after = -1  # next chunk: sequences strictly above this
             while True:
@@ -269,12 +293,10 @@ class MemoryStore:
                     start = bisect.bisect_left(entries, (after + 1,))  # sequences are unique
                     stop = bisect.bisect_left(entries, (before_seq,))
                     batch = entries[start:min(start + chunk, stop)]
-                    docs = self._docs.get(kind, {})
-                    refs = [docs.get(key) for _seq, key in batch]
                 if not batch:
                     return
                 after = batch[-1][0]
-                yield from (blob for blob in refs if blob is not None)
+                yield from batch
 
     def count(self, kind: str, *, owner: str | None = None) -> int:
         with self._lock:
@@ -291,16 +313,16 @@ class MemoryStore:
             return doc
 
     def read_view(self, docs: list[tuple[str, str]],
-                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[dict]]]:
-        """Documents and index ranges ``(kind, owner, newest_first, count)`` (0: all) read as
-        one consistent view (see `RedisStore.read_view`)."""
+                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[Entry]]]:
+        """Documents and the entries of index ranges ``(kind, owner, newest_first, count)``
+        (0: all) read as one consistent view (see `RedisStore.read_view`)."""
         with self._lock:
             got = [self.get(kind, key) for kind, key in docs]
             lists = []
             for kind, owner, newest_first, count in ranges:
                 found = []
-                for doc in self.scan(kind, owner=owner, newest_first=newest_first):
-                    found.append(doc)
+                for entry in self.scan_entries(kind, owner=owner, newest_first=newest_first):
+                    found.append(entry)
                     if len(found) == count:
                         break
                 lists.append(found)
@@ -340,8 +362,8 @@ class MemoryStore:
         removed = 0
         with self._lock:
             for kind, by_owner in list(self._index.items()):
-                for _seq, key in list(by_owner.get(owner, [])):
-                    self._remove(kind, key)
+                for rec in list(by_owner.get(owner, [])):
+                    self._remove(kind, rec[1])
                     removed += 1
             for bucket in [b for b in self._windows if b.startswith(owner + "|")]:
                 del self._windows[bucket]

@@ -6,7 +6,8 @@ Layout (every key under ``{namespace}:``; `purge_all` deletes by that prefix, ne
 - ``seq`` — the global sequence (INCR), given to a document at creation;
 - ``d:{kind}:{key}`` — a hash per document: ``b`` its JSON body, ``s`` its sequence, ``v`` a
   version bumped on every write, ``o`` its owner. Bookkeeping lives beside the body, never in
-  it; reads return the body with ``_seq``/``_owner`` merged in, exactly as `MemoryStore` does;
+  it; reads return the body as written, and the ``_entry`` reads give (seq, owner) beside it
+  (`Entry`), exactly as `MemoryStore` does;
 - ``i:{kind}`` and ``o:{kind}:{owner}`` — sorted sets of keys scored by sequence: ordered,
   chunked scans (`scan`) and counts whose cost does not grow with history;
 - ``kinds`` (the kinds in use), ``w:{bucket}`` (submit windows), ``g:{key}`` (poll gates),
@@ -55,12 +56,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from . import redis_scripts as lua
-from .base import Claim, StoreUnavailable
+from .base import Claim, Entry, StoreUnavailable
 from .memory import _IDEM, _SLOTS, MemoryStore
 
 log = logging.getLogger("zenhire_mock.store")
 
-_BOOKKEEPING = ("_seq", "_owner")
 _FIRST_CHUNK = 24  # a list page (20, and one more to know there is a next page)
 _CHUNK = 256
 _DAY_MS = 86_400_000
@@ -79,15 +79,11 @@ def _glob(text: str) -> str:
 
 
 def _encode(doc: dict) -> str:
-    body = {k: v for k, v in doc.items() if k not in _BOOKKEEPING} if ("_seq" in doc or "_owner" in doc) else doc
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
-def _merge(body: bytes, seq: Any, owner: bytes | None) -> dict:
-    doc = json.loads(body)
-    doc["_seq"] = int(seq)
-    doc["_owner"] = None if owner is None else owner.decode()
-    return doc
+def _entry(body: bytes, seq: Any, owner: bytes | None) -> Entry:
+    return Entry(int(seq), None if owner is None else owner.decode(), json.loads(body))
 
 
 def _one_line(err: BaseException) -> str:
@@ -192,22 +188,27 @@ class RedisStore:
         return int(res[0]), (None if res[1] is None else res[1].decode())
 
     def put(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> dict:
+        return self.put_entry(kind, key, doc, owner=owner).doc
+
+    def put_entry(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> Entry:
         body = _encode(doc)
         with self._up():
             seq, stored_owner = self._put_body(kind, key, body, owner)
-        out = json.loads(body)  # a fresh copy: the caller's dict is left as it was
-        out["_seq"], out["_owner"] = seq, stored_owner
-        return out
+        return Entry(seq, stored_owner, json.loads(body))  # a fresh copy: the caller's dict is left as it was
 
     def get(self, kind: str, key: str, *, owner: str | None = None) -> dict | None:
         """The document, or None; with ``owner``, None also when another tenant owns it."""
+        entry = self.get_entry(kind, key, owner=owner)
+        return None if entry is None else entry.doc
+
+    def get_entry(self, kind: str, key: str, *, owner: str | None = None) -> Entry | None:
         with self._up():
             body, seq, doc_owner = self._r.hmget(self._doc_key(kind, key), "b", "s", "o")
         if body is None:
             return None
         if owner is not None and (doc_owner is None or doc_owner.decode() != owner):
             return None
-        return _merge(body, seq, doc_owner)
+        return _entry(body, seq, doc_owner)
 
     def _remove_doc(self, kind: str, key: str, expect: tuple[bytes, bytes] | None = None):
         seq, version = expect or (b"", b"")
@@ -222,7 +223,7 @@ class RedisStore:
         """Remove and return the document; of concurrent takers (any process) one gets it."""
         with self._up():
             res = self._remove_doc(kind, key)
-        return None if res is None else _merge(res[0], res[1], res[2])
+        return None if res is None else json.loads(res[0])
 
     def update(self, kind: str, key: str, fn: Callable[[dict | None], dict | None], *,
                owner: str | None = None) -> dict | None:
@@ -232,8 +233,8 @@ class RedisStore:
         doc_key = self._doc_key(kind, key)
         for attempt in range(1000):
             with self._up():
-                body, seq, version, doc_owner = self._r.hmget(doc_key, "b", "s", "v", "o")
-            current = None if body is None else _merge(body, seq, doc_owner)
+                body, seq, version = self._r.hmget(doc_key, "b", "s", "v")
+            current = None if body is None else json.loads(body)
             new = fn(current)
             expect = None if body is None else (seq, version)
             if new is None:
@@ -247,7 +248,6 @@ class RedisStore:
                 with self._up():
                     res = self._put_body(kind, key, new_body, owner, expect, cas=True)
                 if res is not None:
-                    new["_seq"], new["_owner"] = res
                     return new
             time.sleep(random.random() * min(attempt + 1, 20) / 2000)  # contention: back off
         raise RuntimeError(f"store update of {kind}/{key} did not settle after 1000 attempts")
@@ -258,10 +258,16 @@ class RedisStore:
         read lazily a chunk at a time from the sorted index; the position is kept by sequence,
         so writes between chunks neither repeat nor skip a document that existed throughout,
         and documents written after the scan started are not visited."""
+        return (entry.doc for entry in self.scan_entries(kind, owner=owner, newest_first=newest_first,
+                                                         before_seq=before_seq))
+
+    def scan_entries(self, kind: str, *, owner: str | None = None, newest_first: bool = False,
+                     before_seq: int | None = None) -> Iterator[Entry]:
+        """``scan`` with each document's `Entry` (the scan script returns seq and owner anyway)."""
         index = self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
         return self._chunks(kind, index, newest_first, before_seq)
 
-    def _chunks(self, kind: str, index: str, newest_first: bool, before_seq: int | None) -> Iterator[dict]:
+    def _chunks(self, kind: str, index: str, newest_first: bool, before_seq: int | None) -> Iterator[Entry]:
         prefix = self._doc_prefix(kind)
         if not newest_first and before_seq is None:
             with self._up():
@@ -276,7 +282,7 @@ class RedisStore:
                 return
             for i in range(0, len(flat), 5):
                 if flat[i + 2] is not None:
-                    yield _merge(flat[i + 2], flat[i + 3], flat[i + 4])
+                    yield _entry(flat[i + 2], flat[i + 3], flat[i + 4])
             last = int(float(flat[-4]))
             if newest_first:
                 high = last
@@ -391,22 +397,21 @@ class RedisStore:
 
     # -- several documents at once (shared stores only; the ledger's hot path) -----------------
     def read_view(self, docs: list[tuple[str, str]],
-                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[dict]]]:
+                  ranges: list[tuple[str, str | None, bool, int]]) -> tuple[list[dict | None], list[list[Entry]]]:
         """Documents ``(kind, key)`` and index ranges ``(kind, owner, newest_first, count)``
         (count 0: all) read in one round trip as one consistent view: no write lands between
-        its parts. Returns (the documents or None, one list per range)."""
+        its parts. Returns (the documents or None, the entries of each range)."""
         args: list = [len(docs)] + [self._doc_key(kind, key) for kind, key in docs]
         for kind, owner, newest_first, count in ranges:
             index = self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
             args += [index, self._doc_prefix(kind), "desc" if newest_first else "asc", int(count)]
         with self._up():
             flat = self._read_view(args=args)
-        got = [None if flat[i] is None else _merge(flat[i], flat[i + 1], flat[i + 2])
-               for i in range(0, 3 * len(docs), 3)]
+        got = [None if flat[i] is None else json.loads(flat[i]) for i in range(0, 3 * len(docs), 3)]
         at, lists = 3 * len(docs), []
         for _ in ranges:
             n = int(flat[at])
-            lists.append([_merge(flat[j], flat[j + 1], flat[j + 2]) for j in range(at + 1, at + 1 + 3 * n, 3)])
+            lists.append([_entry(flat[j], flat[j + 1], flat[j + 2]) for j in range(at + 1, at + 1 + 3 * n, 3)])
             at += 1 + 3 * n
         return got, lists
 
@@ -420,8 +425,8 @@ class RedisStore:
         doc_key = self._doc_key(kind, key)
         for attempt in range(1000):
             with self._up():
-                body, seq, version, doc_owner = self._r.hmget(doc_key, "b", "s", "v", "o")
-            new = fn(None if body is None else _merge(body, seq, doc_owner))
+                body, seq, version = self._r.hmget(doc_key, "b", "s", "v")
+            new = fn(None if body is None else json.loads(body))
             writes = [(kind, key, new, owner)] + list(extra(new))
             keys, args = [self._seq_key, self._kinds_key], []
             for i, (k, member, doc, doc_owner_of) in enumerate(writes):
@@ -433,7 +438,6 @@ class RedisStore:
             with self._up():
                 res = self._write_many(keys=keys, args=args)
             if res is not None:
-                new["_seq"], new["_owner"] = int(res[0]), (None if res[1] is None else res[1].decode())
                 return new
             time.sleep(random.random() * min(attempt + 1, 20) / 2000)  # contention: back off
         raise RuntimeError(f"store update of {kind}/{key} did not settle after 1000 attempts")

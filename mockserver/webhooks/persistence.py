@@ -102,10 +102,6 @@ class _View:
         return [(i, self.entries[i][1]) for _due, i in self.order[:end]]
 
 
-def _public(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
-
-
 class DeliveryStore:
     """Records, pending entries and leases of the webhook engine on one ``Store``."""
 
@@ -129,12 +125,11 @@ class DeliveryStore:
         self._changed(record["id"], entry)
 
     def record(self, delivery_id: str) -> dict | None:
-        doc = self.store.get(RECORD_KIND, delivery_id)
-        return None if doc is None else _public(doc)
+        return self.store.get(RECORD_KIND, delivery_id)
 
     def records(self, client_id: str | None = None, *, newest_first: bool = False) -> Iterator[dict]:
         """The log (one client's, or everyone's), oldest first unless ``newest_first``; lazy."""
-        return map(_public, self.store.scan(RECORD_KIND, owner=client_id, newest_first=newest_first))
+        return iter(self.store.scan(RECORD_KIND, owner=client_id, newest_first=newest_first))
 
     # -- what is due ---------------------------------------------------------------------
     def next_due(self, *, include_leased: bool = False) -> float | None:
@@ -208,7 +203,7 @@ class DeliveryStore:
             if record is None:
                 self._drop(lease.delivery_id)
             else:
-                self._follow(_public(record))
+                self._follow(record)
 
     # -- internals -----------------------------------------------------------------------
     def _locked(self, delivery_id: str):
@@ -221,12 +216,10 @@ class DeliveryStore:
         recording its attempt (or a restart between the two writes) is caught up here."""
         entry = self.store.get(PENDING_KIND, delivery_id)
         record = self.store.get(RECORD_KIND, delivery_id)
-        record = None if record is None else _public(record)
         if entry is None:
             with self._view_lock:
                 self._view.set(delivery_id, None)  # gone elsewhere (finished, or a reset purged it)
             return None, record
-        entry = _public(entry)
         if record is None:  # the record was purged (control API reset): the entry goes too
             self._drop(delivery_id)
             return None, None
@@ -308,5 +301,5 @@ class DeliveryStore:
             if not self.store.shared:
                 for doc in list(self.store.scan(PENDING_KIND)):
                     if doc.get("lease") is not None:
-                        self.store.put(PENDING_KIND, doc["id"], dict(_public(doc), lease=None), owner=doc.get("_owner"))
+                        self.store.put(PENDING_KIND, doc["id"], dict(doc, lease=None))  # keeps its owner
                         self.store.incr(VERSION_COUNTER)

@@ -174,10 +174,10 @@ async def list_matches(ctx: Ctx) -> Reply:
     if "metadata_value" in query and "metadata_key" not in query:
         raise validation_error("INVALID_INPUT", {"metadata_value": ["metadata_value needs metadata_key."]})
     before = decode_cursor(query["cursor"], "INVALID_INPUT") if "cursor" in query else None
-    docs = ctx.platform.store.scan(RUN_KIND, owner=ctx.client_id, newest_first=True, before_seq=before)
-    rows = (dict(list_row(doc, ctx.now), _seq=doc["_seq"]) for doc in docs)
+    entries = ctx.platform.store.scan_entries(RUN_KIND, owner=ctx.client_id, newest_first=True, before_seq=before)
+    rows = ((entry.seq, list_row(entry.doc, ctx.now)) for entry in entries)
     page, next_cursor = paginate(rows, query.get("limit", LIST_LIMIT_DEFAULT), shared_filter(query))
-    return Reply(200, {"requests": [{k: v for k, v in row.items() if k != "_seq"} for row in page],
+    return Reply(200, {"requests": page,
                        "next_cursor": next_cursor, "has_more": next_cursor is not None})
 
 

@@ -51,11 +51,12 @@ def candidate_doc(record: CandidateRecord) -> dict[str, Any]:
     }
 
 
-def candidate_record(doc: dict[str, Any]) -> CandidateRecord:
+def candidate_record(doc: dict[str, Any], seq: int = 0) -> CandidateRecord:
+    """The record of a stored candidate; ``seq`` its store sequence (the entry's, beside the doc)."""
     return CandidateRecord(
         corpus_id=doc["corpus_id"], external_id=doc["external_id"], content_hash=doc["content_hash"],
         tags=tuple(doc["tags"]), created_at=doc["created_at"], updated_at=doc["updated_at"],
-        embed_ready_at=doc["embed_ready_at"], embed_outcome=doc["embed_outcome"], seq=doc.get("_seq", 0),
+        embed_ready_at=doc["embed_ready_at"], embed_outcome=doc["embed_outcome"], seq=seq,
     )
 
 
@@ -108,13 +109,13 @@ class CvdsStore:
 
     # -- candidates ------------------------------------------------------------------------
     def candidate(self, corpus_id: str, external_id: str) -> CandidateRecord | None:
-        doc = self.store.get(CANDIDATE, self._key(corpus_id, external_id))
-        return candidate_record(doc) if doc is not None else None
+        entry = self.store.get_entry(CANDIDATE, self._key(corpus_id, external_id))
+        return candidate_record(entry.doc, entry.seq) if entry is not None else None
 
     def corpus(self, corpus_id: str) -> list[CandidateRecord]:
         """Every candidate of one of this client's corpora, in first-ingest order."""
-        return [candidate_record(doc) for doc in self.store.scan(CANDIDATE, owner=self.client_id)
-                if doc["corpus_id"] == corpus_id]
+        return [candidate_record(e.doc, e.seq) for e in self.store.scan_entries(CANDIDATE, owner=self.client_id)
+                if e.doc["corpus_id"] == corpus_id]
 
     def upsert(self, item: IngestItem,
                decide: Callable[[CandidateRecord | None], IngestDecision]) -> IngestDecision:
@@ -143,8 +144,10 @@ class CvdsStore:
                 if old_hash != item.content_hash:
                     self.store.delete(CV, self._key(item.corpus_id, item.external_id, old_hash))
         if decision.record is not None and doc is not None:
+            stored = self.store.get_entry(CANDIDATE, key)  # the sequence the store gave it
             decision = IngestDecision(decision.item, decision.status, decision.embedding_status,
-                                      candidate_record(doc), decision.new_content)
+                                      candidate_record(doc, stored.seq if stored is not None else 0),
+                                      decision.new_content)
         return decision
 
     def parsed_cv(self, record: CandidateRecord) -> dict[str, Any] | None:

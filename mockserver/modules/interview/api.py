@@ -53,8 +53,8 @@ async def create_interview_persona(ctx: Ctx) -> Reply:
 async def list_interview_personas(ctx: Ctx) -> Reply:
     query = ctx.input.query
     before = decode_cursor(query["cursor"], VALIDATION_CODE) if "cursor" in query else None
-    docs = personas_newest_first(ctx.platform.store, ctx.client_id, before)
-    page, cursor = paginate(docs, query.get("limit", 20), lambda doc: True)
+    rows = ((entry.seq, entry.doc) for entry in personas_newest_first(ctx.platform.store, ctx.client_id, before))
+    page, cursor = paginate(rows, query.get("limit", 20), lambda doc: True)
     return Reply(200, {"personas": [persona_row(doc) for doc in page], "next_cursor": cursor,
                        "has_more": cursor is not None})
 
@@ -113,10 +113,9 @@ async def list_interview_sessions(ctx: Ctx) -> Reply:
     query = ctx.input.query  # a metadata_value without metadata_key filters nothing (shared_filter)
     before = decode_cursor(query["cursor"], VALIDATION_CODE) if "cursor" in query else None
     rows = book_of(ctx.platform).newest_first(ctx.client_id, ctx.now, before)
-    summaries = (dict(lc.summary_row(session, ctx.now), _seq=seq) for seq, session in rows)
+    summaries = ((seq, lc.summary_row(session, ctx.now)) for seq, session in rows)
     page, cursor = paginate(summaries, query.get("limit", 20), shared_filter(query))
-    sessions = [{k: v for k, v in row.items() if k != "_seq"} for row in page]
-    return Reply(200, {"sessions": sessions, "next_cursor": cursor, "has_more": cursor is not None})
+    return Reply(200, {"sessions": page, "next_cursor": cursor, "has_more": cursor is not None})
 
 
 def _session_for(ctx: Ctx) -> lc.Session:

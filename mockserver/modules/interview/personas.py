@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from mockserver.clock import iso
 from mockserver.modules.interview.prompts import resolve_system_prompt
 from mockserver.platform.ids import Ids
+from mockserver.store import Entry
 
 PERSONA_KIND = "interview_persona"
 
@@ -32,12 +33,13 @@ def create_persona(store, ids: Ids, client_id: str, body: dict[str, Any], now: f
 
 
 def find_persona(store, persona_id: str) -> dict[str, Any] | None:
-    """The persona doc whoever owns it (``_owner`` says who), or None."""
+    """The persona doc whoever owns it, or None."""
     return store.get(PERSONA_KIND, persona_id)
 
 
-def personas_newest_first(store, client_id: str, before_seq: int | None) -> Iterable[dict[str, Any]]:
-    return store.scan(PERSONA_KIND, owner=client_id, newest_first=True, before_seq=before_seq)
+def personas_newest_first(store, client_id: str, before_seq: int | None) -> Iterable[Entry]:
+    """One tenant's personas, newest first, with their store sequence (the list cursor)."""
+    return store.scan_entries(PERSONA_KIND, owner=client_id, newest_first=True, before_seq=before_seq)
 
 
 def persona_view(doc: dict[str, Any]) -> dict[str, Any]:

@@ -178,10 +178,10 @@ class SessionBook:
         Raises ``InterviewRefused`` (``CapReached`` for the cap)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown candidate action {action!r}")
-        ref = self.store.get(TOKEN_KIND, hash_token(token))
-        if ref is None:
+        found = self.store.get_entry(TOKEN_KIND, hash_token(token))
+        if found is None:
             raise lc.InterviewRefused(lc.INVALID_TOKEN)
-        owner = ref.get("_owner")
+        ref, owner = found.doc, found.owner
         with self._locked(owner):
             book = self._catch_up(owner, now)
             session = book.sessions.get(ref["session"])
@@ -220,10 +220,10 @@ class SessionBook:
     # -- the console -----------------------------------------------------------------------
     def reinvite(self, session_id: str, now: float, plan_spec: Any = None) -> tuple[lc.Session, str]:
         """INTV-9: back to ``initiated`` with a fresh link (returned), when it ended without a result."""
-        doc = self.store.get(SESSION_KIND, session_id)
-        if doc is None:
+        found = self.store.get_entry(SESSION_KIND, session_id)
+        if found is None:
             raise SessionNotFound(session_id)
-        owner = doc["_owner"]
+        owner = found.owner
         with self._locked(owner):
             book = self._catch_up(owner, now)
             current = book.sessions[session_id]
@@ -241,23 +241,27 @@ class SessionBook:
     def sweep(self, now: float) -> None:
         """Catch up every client with a callback still to queue (run when the clock jumps)."""
         if self.store.shared:  # each client under its own cross-process lock
-            owners = {doc["_owner"] for doc in self.store.scan(SESSION_KIND)
-                      if doc.get("webhook_url") and doc.get("callback_round", 0) < doc.get("invite_count", 1)}
+            owners = self._awaiting_callbacks()
             for owner in sorted(o for o in owners if o is not None):
                 with self._locked(owner):
                     self._catch_up(owner, now)
             return
         with self.lock:
-            owners = {doc["_owner"] for doc in self.store.scan(SESSION_KIND)
-                      if doc.get("webhook_url") and doc.get("callback_round", 0) < doc.get("invite_count", 1)}
+            owners = self._awaiting_callbacks()
             for owner in sorted(o for o in owners if o is not None):
                 self._catch_up(owner, now)
 
+    def _awaiting_callbacks(self) -> set[str | None]:
+        """The owners of sessions with a callback round still to queue."""
+        return {e.owner for e in self.store.scan_entries(SESSION_KIND)
+                if e.doc.get("webhook_url") and e.doc.get("callback_round", 0) < e.doc.get("invite_count", 1)}
+
     def _catch_up(self, client_id: str, now: float) -> _ClientSessions:
         book = _ClientSessions(client_id)
-        for doc in self.store.scan(SESSION_KIND, owner=client_id):
+        for entry in self.store.scan_entries(SESSION_KIND, owner=client_id):
+            doc = entry.doc
             book.sessions[doc["id"]] = session_from_doc(doc)
-            book.seqs[doc["id"]] = doc["_seq"]
+            book.seqs[doc["id"]] = entry.seq
             book.refs[doc["id"]] = doc.get("key_ref")
         for _ in range(MAX_PLANNED_STEPS):
             due = []

@@ -105,7 +105,7 @@ async def submit_speech_analysis(ctx: Ctx) -> Reply:
         summary = store_summary(platform.store, run_summary(run), ctx.client_id)
         pool = platform.store.update(
             POOL_KIND, ctx.client_id,
-            lambda current: add_to_pool(current, run_id, summary["_seq"], start_at, finish_at, ctx.now),
+            lambda current: add_to_pool(current, run_id, summary.seq, start_at, finish_at, ctx.now),
             owner=ctx.client_id)
 
     status = run_status(run, ctx.now)

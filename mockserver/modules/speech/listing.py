@@ -24,6 +24,7 @@ from mockserver.clock import iso, parse_iso
 from mockserver.errors import validation_error
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter
 from mockserver.modules.speech.runs import API_RUN_KIND, run_status
+from mockserver.store import Entry
 
 DEFAULT_LIMIT = 20
 _COMMON_ROW_FIELDS = ("id", "serviceType", "status", "externalId", "metadata", "tags", "project")
@@ -62,10 +63,10 @@ def run_filter(query: dict[str, Any]) -> Callable[[dict], bool]:
     return keep
 
 
-def _with_status(docs: Iterable[dict], now: float) -> Iterator[dict]:
-    for doc in docs:
-        doc["status"] = run_status(doc, now)
-        yield doc
+def _with_status(entries: Iterable[Entry], now: float) -> Iterator[tuple[int, dict]]:
+    for entry in entries:
+        entry.doc["status"] = run_status(entry.doc, now)
+        yield entry.seq, entry.doc
 
 
 def list_row(doc: dict, now: float) -> dict:
@@ -84,8 +85,8 @@ def list_page(store, client_id: str, query: dict[str, Any], now: float) -> dict:
     keep = run_filter(query)
     limit = int(query.get("limit", DEFAULT_LIMIT))
     before_seq = decode_cursor(query["cursor"], "INVALID_PARAMETERS") if query.get("cursor") else None
-    docs = store.scan(API_RUN_KIND, owner=client_id, newest_first=True, before_seq=before_seq)
-    page, next_cursor = paginate(_with_status(docs, now), limit, keep)
+    entries = store.scan_entries(API_RUN_KIND, owner=client_id, newest_first=True, before_seq=before_seq)
+    page, next_cursor = paginate(_with_status(entries, now), limit, keep)
     return {
         "runs": [list_row(doc, now) for doc in page],
         "pagination": {"limit": limit, "hasMore": next_cursor is not None, "nextCursor": next_cursor},
