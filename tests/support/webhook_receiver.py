@@ -20,6 +20,12 @@ HOST = "127.0.0.1"
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
+class _Server(ThreadingHTTPServer):
+    # A listen backlog of 5 (the socketserver default) resets connections when several
+    # engines deliver at once; a real receiver's backlog is far larger.
+    request_queue_size = 128
+
+
 @dataclass(frozen=True)
 class Reply:
     """How to answer one request: status, body, extra headers, and a delay before answering."""
@@ -88,7 +94,7 @@ class WebhookReceiver:
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> "WebhookReceiver":
-        server = ThreadingHTTPServer((HOST, 0), _handler_for(self))
+        server = _Server((HOST, 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
