@@ -199,8 +199,8 @@ def cmd_serve(args) -> int:
         sock = bind_socket(settings)
     except ConfigError as exc:
         return _fail(str(exc))
-    _print_banner(settings, app.state.platform, sock)
     try:
+        _print_banner(settings, app.state.platform, sock)  # Ctrl-C while it prints: a quiet stop too
         if settings.workers > 1:
             from .workers import run_workers
             del app  # the workers build their own; this one only checked the settings
@@ -209,8 +209,10 @@ def cmd_serve(args) -> int:
             import uvicorn
             config = uvicorn.Config(app, log_level=settings.log_level, access_log=settings.log_level == "debug")
             uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:  # Ctrl-C: uvicorn has already shut down gracefully
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has already shut down gracefully (or had not started)
         pass
+    finally:
+        sock.close()
     return 0
 
 
@@ -329,7 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         from .grading.cli import run_grade
         return run_grade(args)
     handlers = {"serve": cmd_serve, "routes": cmd_routes, "keys": cmd_keys, "probe": cmd_probe}
-    return handlers[args.command](args)
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:  # Ctrl-C before the server ran (e.g. while the contract loads)
+        return 130
 
 
 if __name__ == "__main__":
