@@ -120,7 +120,10 @@ def test_recent_transactions_are_newest_first(api, operation, control, primary_c
         assert len(txns) >= 2
         stamps = [t["createdAt"] for t in txns]
         assert stamps == sorted(stamps, reverse=True), stamps
-        assert [txns[0]["amount"], txns[1]["amount"]] == [-2, 3], txns[:2]
+        # runs of earlier tests may settle between the two changes (their charges sit at the
+        # runs' own finish times): the two balance changes are the newest of their kind
+        changes = [t for t in txns if t["runId"] is None]
+        assert [t["amount"] for t in changes[:2]] == [-2, 3], txns[:5]
     finally:
         control.set_credits(primary_client_id, delta=-1)
 
