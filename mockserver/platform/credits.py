@@ -66,7 +66,11 @@ log = logging.getLogger("zenhire_mock")
 
 
 class _Refused(Exception):
-    """Raised inside a shared check-and-hold to write nothing (the hold was refused)."""
+    """Raised inside a check-and-hold to write nothing: the hold was refused (``refusal``)."""
+
+    def __init__(self, refusal: "HoldRefused") -> None:
+        super().__init__(refusal)
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)
@@ -210,41 +214,32 @@ class Ledger:
         self.settle(client_id, now)
         if self.store.shared:
             return self._shared_hold(client_id, run_id, amount, module, now)
-        refused: list[HoldRefused] = []
-
-        def apply(cur: dict | None) -> dict:
-            cur = cur or self._fresh(client_id)
-            available = cur["balance"] - cur["held"]
-            if amount > available:
-                refused.append(HoldRefused(available=max(available, 0), cost=amount))
-                return cur
-            cur["held"] += amount
-            return cur
-
         with self._due_lock:  # check-and-hold and the run's hold document move together
-            doc = self.store.update(ACCOUNT, client_id, apply, owner=client_id)
-            if refused:
-                return refused[0]
+            try:
+                doc = self.store.update(ACCOUNT, client_id, self._holding(client_id, amount), owner=client_id)
+            except _Refused as refused:
+                return refused.refusal
             self.store.put(HOLD, self._hold_key(client_id, run_id), {"amount": amount, "module": module},
                            owner=client_id)
         self._record(client_id, "hold", amount, doc["balance"], now, module, run_id,
                      f"Hold for {module} run")
         return None
 
-    def _shared_hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
-        """Check-and-hold on a shared store: the account's new ``held``, the run's `hold`
-        document and the hold transaction written in one atomic step (`update_and_put`), after
-        one read of the account; a refusal writes nothing."""
-        refused: list[HoldRefused] = []
-
+    def _holding(self, client_id: str, amount: int) -> Callable[[dict | None], dict]:
+        """The account update of a hold: ``held`` grows by ``amount``, or `_Refused` (nothing
+        written) when the available credits do not cover it. Pure: a store may call it again."""
         def apply(cur: dict | None) -> dict:
             cur = cur or self._fresh(client_id)
             available = cur["balance"] - cur["held"]
             if amount > available:
-                refused.append(HoldRefused(available=max(available, 0), cost=amount))
-                raise _Refused
+                raise _Refused(HoldRefused(available=max(available, 0), cost=amount))
             return dict(cur, held=cur["held"] + amount)
+        return apply
 
+    def _shared_hold(self, client_id: str, run_id: str, amount: int, module: str, now: float) -> HoldRefused | None:
+        """Check-and-hold on a shared store: the account's new ``held``, the run's `hold`
+        document and the hold transaction written in one atomic step (`update_and_put`), after
+        one read of the account; a refusal writes nothing."""
         def extra(doc: dict) -> list:
             txn = self._txn_doc("hold", amount, doc["balance"], now, module, run_id, f"Hold for {module} run")
             return [(HOLD, self._hold_key(client_id, run_id), {"amount": amount, "module": module}, client_id),
@@ -252,9 +247,9 @@ class Ledger:
 
         with self._client_lock(client_id):
             try:
-                self.store.update_and_put(ACCOUNT, client_id, apply, extra, owner=client_id)
-            except _Refused:
-                return refused[-1]
+                self.store.update_and_put(ACCOUNT, client_id, self._holding(client_id, amount), extra, owner=client_id)
+            except _Refused as refused:
+                return refused.refusal
         return None
 
     def cancel_hold(self, client_id: str, run_id: str, now: float) -> None:
