@@ -21,25 +21,19 @@ from typing import Any, Iterator
 _BYTES = "\x00b"
 _CHUNK = 256
 
-# KEYS: rows, dropped, appended count ; ARGV: line, capacity
+# Append a line, trimming to the capacity (the dropped lines counted per client). With ARGV[4]
+# = '1' the line's paging sequence is taken here (INCR of the journal's sequence) and spliced
+# between the line's two halves. KEYS: rows, dropped, appended count, sequence
+# ARGV: line head (ending in `"seq":` when a sequence is taken), line tail, capacity, '1'|'0'
+# -> the sequence given (0 when none was taken)
 APPEND = """
-local n = redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('INCR', KEYS[3])
-local cap = tonumber(ARGV[2])
-while n > cap do
-  local gone = redis.call('LPOP', KEYS[1])
-  redis.call('HINCRBY', KEYS[2], string.sub(gone, 1, string.find(gone, '\\0', 1, true) - 1), 1)
-  n = n - 1
+local seq = 0
+local line = ARGV[1]
+if ARGV[4] == '1' then
+  seq = redis.call('INCR', KEYS[4])
+  line = ARGV[1] .. seq .. ARGV[2]
 end
-return n
-"""
-
-# The same, the line's paging sequence taken here (INCR of the journal's sequence) and spliced
-# between the two halves of the line. KEYS: rows, dropped, appended count, sequence
-# ARGV: line head (ending in `"seq":`), line tail, capacity -> the sequence given
-APPEND_NEXT = """
-local seq = redis.call('INCR', KEYS[4])
-local n = redis.call('RPUSH', KEYS[1], ARGV[1] .. seq .. ARGV[2])
+local n = redis.call('RPUSH', KEYS[1], line)
 redis.call('INCR', KEYS[3])
 local cap = tonumber(ARGV[3])
 while n > cap do
@@ -128,7 +122,6 @@ class RedisRows:
         self._keys = [p + "rows", p + "dropped", p + "n"]
         self._seq_key = p + "seq"
         self._append = r.register_script(APPEND)
-        self._append_next = r.register_script(APPEND_NEXT)
         self._read = r.register_script(READ)
         self._clear_client = r.register_script(CLEAR_CLIENT)
 
@@ -139,13 +132,13 @@ class RedisRows:
     def append(self, entry: dict[str, Any]) -> None:
         line = encode_line(entry)
         with self._store.available():
-            self._append(keys=self._keys, args=[line, self.capacity])
+            self._append(keys=self._keys + [self._seq_key], args=[line, "", self.capacity, "0"])
 
     def append_next(self, entry: dict[str, Any]) -> int:
         """Keep ``entry`` with the next paging sequence (its ``seq``, set here), in one round trip."""
         head, tail = encode_split(entry)
         with self._store.available():
-            seq = int(self._append_next(keys=self._keys + [self._seq_key], args=[head, tail, self.capacity]))
+            seq = int(self._append(keys=self._keys + [self._seq_key], args=[head, tail, self.capacity, "1"]))
         entry["seq"] = seq
         return seq
 
