@@ -152,3 +152,24 @@ def test_update_and_put_in_memory_puts_what_extra_makes_of_the_new_document():
                                lambda doc: [("txn", "t1", {"balanceAfter": doc["balance"]}, "acme")], owner="acme")
     assert new["balance"] == 9 and store.get("txn", "t1")["balanceAfter"] == 9
     assert store.count("txn", owner="acme") == 1
+
+
+def test_a_first_credits_read_racing_the_first_hold_shows_the_account_as_it_starts(rstore):
+    """The view is read before the client's account exists; another process holds right
+    after. The read answers the starting account with no transactions — never the new hold's
+    account beside the view's empty transaction list."""
+    store, other = rstore(), rstore()
+    reader, writer = Ledger(store, lambda _c: 500), Ledger(other, lambda _c: 500)
+    real_read_view = store.read_view
+
+    def read_then_hold(*args, **kwargs):
+        view = real_read_view(*args, **kwargs)
+        assert writer.hold("acme", "r1", 40, "speech", 1.0) is None  # lands between view and answer
+        return view
+
+    store.read_view = read_then_hold
+    view = reader.summary("acme", 1.0)
+    del store.read_view
+    assert (view["creditBalance"], view["heldCredits"], view["recentTransactions"]) == (500, 0, [])
+    after = reader.summary("acme", 1.0)
+    assert (after["heldCredits"], [t["type"] for t in after["recentTransactions"]]) == (40, ["hold"])

@@ -463,8 +463,8 @@ class Ledger:
             if not any(e.doc["at"] <= now for e in pending):
                 break
             self._shared_settle(client_id, now, pending)
-        if doc is None:
-            doc = self.account(client_id)
+        if doc is None:  # no account yet in this view: what it starts as (reading it again
+            doc = self._fresh(client_id)  # could see a hold written after the view: half a view)
         txns = [e.doc for e in sorted(recent[0] if recent else [], key=lambda e: (e.doc["at"], e.seq), reverse=True)[:limit]]
         return {
             "creditBalance": doc["balance"],
