@@ -105,6 +105,19 @@ def shown_transaction(txn: dict) -> dict:
             "createdAt": txn.get("createdAt") or iso(txn["at"])}
 
 
+def _view(account: dict, shown: list) -> dict:
+    """`GET /api/v1/credits` of an account and its rendered recent transactions."""
+    return {
+        "creditBalance": account["balance"],
+        "heldCredits": account["held"],
+        "availableCredits": max(account["balance"] - account["held"], 0),
+        "currency": "credits",
+        "usage": {"totalCharged": sum(account["usage"].values()),
+                  "byModule": {m: account["usage"].get(m, 0) for m in MODULES}},
+        "recentTransactions": shown,
+    }
+
+
 def _txn_id(now: float) -> str:
     return f"txn_{int(now * 1000):013d}_{os.urandom(5).hex()}"
 
@@ -414,15 +427,7 @@ class Ledger:
                 window = limit  # the whole window is in time order: its newest `limit` are the answer
         recent = itertools.islice(self.store.scan_entries(TXN, owner=client_id, newest_first=True), window)
         txns = [e.doc for e in sorted(recent, key=lambda e: (e.doc["at"], e.seq), reverse=True)[:limit]]
-        return {
-            "creditBalance": doc["balance"],
-            "heldCredits": doc["held"],
-            "availableCredits": max(doc["balance"] - doc["held"], 0),
-            "currency": "credits",
-            "usage": {"totalCharged": sum(doc["usage"].values()),
-                      "byModule": {m: doc["usage"].get(m, 0) for m in MODULES}},
-            "recentTransactions": cached if cached is not None else self._recent_keep(client_id, limit, token, txns),
-        }
+        return _view(doc, cached if cached is not None else self._recent_keep(client_id, limit, token, txns))
 
     def _recent_cached(self, client_id: str, limit: int) -> tuple[tuple[int, int] | None, list | None]:
         """(the token of the client's transactions now, the view's list rendered at that token
@@ -466,12 +471,4 @@ class Ledger:
         if doc is None:  # no account yet in this view: what it starts as (reading it again
             doc = self._fresh(client_id)  # could see a hold written after the view: half a view)
         txns = [e.doc for e in sorted(recent[0] if recent else [], key=lambda e: (e.doc["at"], e.seq), reverse=True)[:limit]]
-        return {
-            "creditBalance": doc["balance"],
-            "heldCredits": doc["held"],
-            "availableCredits": max(doc["balance"] - doc["held"], 0),
-            "currency": "credits",
-            "usage": {"totalCharged": sum(doc["usage"].values()),
-                      "byModule": {m: doc["usage"].get(m, 0) for m in MODULES}},
-            "recentTransactions": [shown_transaction(t) for t in txns],
-        }
+        return _view(doc, [shown_transaction(t) for t in txns])
