@@ -4,8 +4,11 @@ The mock runs in this process (the real app through Starlette's TestClient, manu
 `--store redis://…` on a redis-server this script starts on a free loopback port, persistence
 off, and stops by PID). For each request kind it counts, over ``--repeat`` requests:
 
-- round trips: packets the redis-py client sends and waits for (`Connection.send_packed_command`;
-  a pipeline of several commands is one);
+- round trips on the request's path: packets the redis-py client sends and waits for
+  (`Connection.send_packed_command`; a pipeline of several commands is one) while serving it;
+- background round trips: those the request causes off its path — the journal writer thread
+  appending its line (written here right after each request, so no line is left unattributed)
+  and broadcast acknowledgements;
 - commands: the server's own count (`INFO commandstats` deltas; a script is one EVALSHA,
   whatever it runs inside).
 
@@ -23,6 +26,7 @@ import argparse
 import json
 import sys
 import tempfile
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -44,20 +48,37 @@ from tests.support.audio_fixtures import audio_file  # noqa: E402
 KEY = {"X-API-Key": API_KEY}
 
 
+_BACKGROUND_THREADS = ("zh-journal-writer", "zh-store-broadcast")
+
+
 class RoundTrips:
-    """Counts every packet redis-py sends (each awaits its reply: one round trip)."""
+    """Counts every packet redis-py sends (each awaits its reply: one round trip), on the
+    request's path (``count``) and off it (``background``: the mock's writer and listener
+    threads, and what `off_path` wraps)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.background = 0
+        self._off_path = False
         self._original = Connection.send_packed_command
 
         counter = self
 
         def counted(conn, command, check_health=True):
-            counter.count += 1
+            if counter._off_path or threading.current_thread().name in _BACKGROUND_THREADS:
+                counter.background += 1
+            else:
+                counter.count += 1
             return counter._original(conn, command, check_health)
 
         Connection.send_packed_command = counted
+
+    def off_path(self, action) -> None:
+        self._off_path = True
+        try:
+            action()
+        finally:
+            self._off_path = False
 
     def restore(self) -> None:
         Connection.send_packed_command = self._original
@@ -68,21 +89,25 @@ def commandstats(client: redis.Redis) -> Counter:
     return Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
 
 
-def measure(action, repeat: int, trips: RoundTrips, probe: redis.Redis, prepare=None) -> dict:
-    """Round trips and commands of ``action`` per call; what ``prepare`` does is not counted."""
-    total_trips = 0
+def measure(action, repeat: int, trips: RoundTrips, probe: redis.Redis, settle, prepare=None) -> dict:
+    """Round trips and commands of ``action`` per call; what ``prepare`` does is not counted.
+    ``settle`` writes the journal's queued line after each call (counted off the path)."""
+    total_trips = total_background = 0
     commands: Counter = Counter()
     for _ in range(repeat):
         if prepare is not None:
             prepare()
+            trips.off_path(settle)
         before = commandstats(probe)
-        start = trips.count
+        start, start_background = trips.count, trips.background
         action()
+        trips.off_path(settle)
         total_trips += trips.count - start
+        total_background += trips.background - start_background
         after = commandstats(probe)
         before["info"] += 1  # the commandstats read itself
         commands.update(after - before)
-    return {"round_trips": total_trips / repeat,
+    return {"round_trips": total_trips / repeat, "background_round_trips": total_background / repeat,
             "commands": sum(commands.values()) / repeat,
             "by_command": {k: v / repeat for k, v in sorted(commands.items())}}
 
@@ -102,23 +127,24 @@ def main(argv: list[str] | None = None) -> int:
             trips = RoundTrips()
             try:
                 with TestClient(app, client=("127.0.0.1", 50000)) as api:
-                    results = run(api, args.repeat, trips, probe)
+                    results = run(api, args.repeat, trips, probe, app.state.platform.journal.flush)
             finally:
                 trips.restore()
                 store.close()
         finally:
             server.stop()
-    print(f"{'request':<34}{'round trips':>12}{'commands':>10}   commands by name")
+    print(f"{'request':<42}{'round trips':>12}{'background':>11}{'commands':>10}   commands by name")
     for name, row in results.items():
         detail = ", ".join(f"{k} {v:g}" for k, v in row["by_command"].items())
-        print(f"{name:<34}{row['round_trips']:>12.2f}{row['commands']:>10.2f}   {detail}")
+        print(f"{name:<42}{row['round_trips']:>12.2f}{row['background_round_trips']:>11.2f}"
+              f"{row['commands']:>10.2f}   {detail}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0
 
 
-def run(api: TestClient, repeat: int, trips: RoundTrips, probe: redis.Redis) -> dict:
+def run(api: TestClient, repeat: int, trips: RoundTrips, probe: redis.Redis, settle) -> dict:
     audio = audio_file("flac", 180)
 
     def submit(key_suffix=[0]) -> str:
@@ -140,17 +166,17 @@ def run(api: TestClient, repeat: int, trips: RoundTrips, probe: redis.Redis) -> 
     advance(86400)
     get("/api/v1/credits", KEY)  # settles the first run
     out = {}
-    out["GET /api/v1/health"] = measure(lambda: get("/api/v1/health"), repeat, trips, probe)
+    out["GET /api/v1/health"] = measure(lambda: get("/api/v1/health"), repeat, trips, probe, settle)
     out["GET /api/v1/credits (nothing due)"] = measure(lambda: get("/api/v1/credits", KEY),
-                                                        repeat, trips, probe)
+                                                        repeat, trips, probe, settle)
 
     def one_due() -> None:
         submit()
         advance(86400)
 
-    out["GET /api/v1/credits (one settlement due)"] = measure(lambda: get("/api/v1/credits", KEY), repeat, trips, probe, prepare=one_due)
-    out["GET /api/v1/speech/analyze/{id} (done)"] = measure(lambda: get(f"/api/v1/speech/analyze/{run_id}", KEY), repeat, trips, probe)
-    out["POST /api/v1/speech/analyze"] = measure(submit, repeat, trips, probe, prepare=lambda: advance(3600))
+    out["GET /api/v1/credits (one settlement due)"] = measure(lambda: get("/api/v1/credits", KEY), repeat, trips, probe, settle, prepare=one_due)
+    out["GET /api/v1/speech/analyze/{id} (done)"] = measure(lambda: get(f"/api/v1/speech/analyze/{run_id}", KEY), repeat, trips, probe, settle)
+    out["POST /api/v1/speech/analyze"] = measure(submit, repeat, trips, probe, settle, prepare=lambda: advance(3600))
     return out
 
 

@@ -204,6 +204,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         finally:
             await scheduler.stop()
             platform.save_clock()
+            platform.journal.flush()
 
     app = MockApp(routes=routes, lifespan=lifespan)
     app.router.default = pipeline

@@ -28,6 +28,10 @@ def _trail(platform: Any, client_id: str, book: RuleBook) -> Trail:
         if epoch is None:
             epoch = parse_iso(entry["time"])
         entries.append(dict(entry, epoch=epoch, _t=epoch / scale))
+    # In the order requests arrived: a line is written when its request ends, and several
+    # processes sharing a journal write theirs in batches, so the journal's order can differ
+    # from arrival by a few milliseconds (stable: lines of one instant keep their order).
+    entries.sort(key=lambda entry: entry["_t"])
     platform.ledger.settle(client_id, platform.clock.now())
     credit_changes = [t["at"] for t in platform.store.scan(TXN, owner=client_id) if t.get("type") in CREDIT_RAISES]
     deliveries = platform.webhooks.deliveries(client_id) if platform.webhooks is not None else []

@@ -29,7 +29,11 @@ across processes); the recent transactions are always the newest window re-sorte
 Every account change is written together with its transaction (`store.update_and_put`), and
 a summary reads the account, its pending settlements and its newest transactions as one
 view (`store.read_view`, one Redis round trip): a read racing another process's settlement
-never sees a half-settled account, and a read with nothing due takes no lock.
+never sees a half-settled account, and a read with nothing due takes no lock. What a summary
+built is kept per (client, limit) under the store's `stamp` of the account and the client's
+settlement and transaction indexes, read before the view, and until the first pending
+settlement falls due: a repeated read is one small round trip while nothing changed in any
+process.
 
 Failure midway (the store unreachable): a hold writes its `hold` document first and then
 the account (on a shared store both in one atomic write, with the transaction), so an
@@ -137,6 +141,9 @@ class Ledger:
         # they were rendered at (`_recent_cached`); in this process only (not on a shared store).
         self._txn_gen: dict[str, int] = {}
         self._recent: dict[tuple[str, int], tuple[tuple[int, int], list]] = {}
+        # Shared store: per (client, limit), (the stamp read before the view, the virtual time
+        # its first pending settlement falls due, the account, its rendered transactions).
+        self._shared_views: dict[tuple[str, int], tuple[tuple, float, dict, list]] = {}
 
     # -- accounts -------------------------------------------------------------------------
     def _fresh(self, client_id: str) -> dict:
@@ -461,14 +468,26 @@ class Ledger:
         only when one is due is it applied (`_shared_settle`, under the client's lock) and the
         view read again. Account changes are written with their transaction in one step
         (`_change`), so no read shows a half-settled account."""
+        stamp = self.store.stamp([(ACCOUNT, client_id)], [(SETTLEMENT, client_id), (TXN, client_id)])
+        kept = self._shared_views.get((client_id, limit))
+        if kept is not None and kept[0] == stamp and now < kept[1]:  # nothing written or due since
+            return _view(kept[2] or self._fresh(client_id), kept[3])
         window = max(limit * 10, RECENT_WINDOW) if limit else 0
         ranges = [(SETTLEMENT, client_id, False, 0)] + ([(TXN, client_id, True, window)] if window else [])
+        settled = False
         for _ in range(2):
             (doc,), (pending, *recent) = self.store.read_view([(ACCOUNT, client_id)], ranges)
             if not any(e.doc["at"] <= now for e in pending):
                 break
             self._shared_settle(client_id, now, pending)
-        if doc is None:  # no account yet in this view: what it starts as (reading it again
-            doc = self._fresh(client_id)  # could see a hold written after the view: half a view)
+            settled = True
         txns = [e.doc for e in sorted(recent[0] if recent else [], key=lambda e: (e.doc["at"], e.seq), reverse=True)[:limit]]
-        return _view(doc, [shown_transaction(t) for t in txns])
+        shown = freeze([shown_transaction(t) for t in txns])
+        if not settled:  # the view is the state the stamp was read at (or newer: kept under an older stamp)
+            if len(self._shared_views) >= 4096:  # one entry per (client, limit): a bound, not an eviction policy
+                self._shared_views.clear()
+            due = min((e.doc["at"] for e in pending), default=float("inf"))
+            self._shared_views[(client_id, limit)] = (stamp, due, doc, shown)
+        # no account yet in this view: what it starts as (from the registry now; reading the
+        # account again could see a hold written after the view: half a view)
+        return _view(doc or self._fresh(client_id), shown)

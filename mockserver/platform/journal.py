@@ -30,7 +30,7 @@ from collections import deque
 from typing import Any, Iterator
 
 from ..store.base import StoreUnavailable
-from .journal_line import CLIENT as _LINE_CLIENT, RequestLine, expand
+from .journal_line import CLIENT as _LINE_CLIENT, RequestLine, expand, from_json, json_halves
 
 log = logging.getLogger("zenhire_mock.journal")
 
@@ -147,6 +147,15 @@ class MemoryRows:
         else:
             self._rows.append(_pack(entry))
 
+    def flush(self) -> None:
+        """Write the lines a shared journal has queued (at shutdown); nothing in this process."""
+        flush = getattr(self._rows, "flush", None)
+        if flush is not None:
+            try:
+                flush()
+            except StoreUnavailable as err:
+                log.warning("request journal: queued lines not kept: %s", err)
+
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -174,6 +183,8 @@ class Journal:
     def __init__(self, capacity: int = 20000, rows: Any = None) -> None:
         self._rows = rows if rows is not None else MemoryRows(capacity)
         self._append_next = getattr(self._rows, "append_next", None)  # a cursor taken with the append
+        if hasattr(self._rows, "request_lines"):  # a store's rows keep request lines as we do
+            self._rows.request_lines = (json_halves, lambda values: expand(from_json(values)))
 
     @classmethod
     def for_store(cls, store: Any, capacity: int) -> "Journal":
@@ -209,16 +220,16 @@ class Journal:
 
     def record_line(self, line: RequestLine) -> None:
         """Keep an API request's line (`journal_line.build`): as is in this process; a shared
-        journal's store is handed the entry it expands to, and draws its cursor with the append
-        (the line's ``seq`` is then 0, see `line_seq`)."""
+        journal queues it (expanded when written, off the request path) and draws its cursor
+        with the append (the line's ``seq`` is then 0, see `line_seq`)."""
         if isinstance(self._rows, MemoryRows):
             self._rows.append(line)
         else:
-            self.record_next(expand(line))
+            self.record_next(line)
 
-    def record_next(self, entry: dict[str, Any]) -> None:
+    def record_next(self, entry: dict[str, Any] | RequestLine) -> None:
         """Keep a line with the next paging cursor as its ``seq`` (`next_seq` and `record` in
-        one step: on a shared journal one store round trip, not two)."""
+        one step: on a shared journal taken when the line is written)."""
         if self._append_next is None:
             entry["seq"] = self._rows.next_seq()
             self._rows.append(entry)
@@ -226,12 +237,21 @@ class Journal:
         try:
             self._append_next(entry)
         except StoreUnavailable as err:
-            log.warning("request journal line not kept (%s %s): %s", entry.get("method"), entry.get("path"), err)
+            log.warning("request journal line not kept: %s", err)
 
     def line_seq(self) -> int:
         """The paging cursor to build an API request line with (`record_line`): drawn now in
         this process; a shared journal draws it inside the append, in the same round trip (0)."""
         return self._rows.next_seq() if self._append_next is None else 0
+
+    def flush(self) -> None:
+        """Write the lines a shared journal has queued (at shutdown); nothing in this process."""
+        flush = getattr(self._rows, "flush", None)
+        if flush is not None:
+            try:
+                flush()
+            except StoreUnavailable as err:
+                log.warning("request journal: queued lines not kept: %s", err)
 
     def __len__(self) -> int:
         return len(self._rows)

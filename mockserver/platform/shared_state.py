@@ -4,10 +4,13 @@ the control API (clients, keys, webhook secrets, health overrides, scenario relo
 
 Two documents of kind ``_shared``:
 
-- ``platform`` — small, read once per request by `Platform.sync` (one store read):
+- ``platform`` — small, consulted before every request by `Platform.sync`:
   ``{"clock": {mode, scale, wallAnchor, virtualAnchor, version}, "generation": n}``.
   Clock moves replace its ``clock`` part with one compare-and-set (`store.update`), so a
-  move on replica A is seen by the next request on replica B.
+  move on replica A is seen by the next request on replica B. A store that can tell every
+  process of a change before the writer goes on (`RedisStore.watched`: writes to ``_shared``
+  documents are broadcast and acknowledged) lets each process keep the document and read it
+  again only after a change: no store round trip per request for it.
 - ``config`` — the registry (every client and key), the health overrides and the count of
   scenario reloads, written with generation ``n`` on each control change; a process re-reads
   it only when ``platform.generation`` differs from the one it applied.
@@ -47,6 +50,11 @@ class SharedState:
         self.generation = 0  # the config generation this process has applied
         self.reloads = 0  # scenario reloads applied (the count in the config document)
         self.reload_scenarios: Callable[[], None] | None = None
+        watched = getattr(self.store, "watched", None)
+        if watched is not None:  # kept here, read again when another process changes it
+            self._read_platform = watched(KIND, PLATFORM_KEY).get
+        else:
+            self._read_platform = lambda: self.store.get(KIND, PLATFORM_KEY)
 
     # -- start ------------------------------------------------------------------------------
     def join(self) -> None:
@@ -69,8 +77,9 @@ class SharedState:
 
     # -- each request -----------------------------------------------------------------------
     def refresh(self) -> None:
-        """One store read: the clock, and the configuration when its generation moved."""
-        doc = self.store.get(KIND, PLATFORM_KEY)
+        """The clock, and the configuration when its generation moved: one store read, or
+        none while the platform document is known unchanged."""
+        doc = self._read_platform()
         if doc is None:  # a reset purged it: put this process's (up-to-date) view back
             self.republish()
             return

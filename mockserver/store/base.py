@@ -85,6 +85,12 @@ class Store(Protocol):
         called more than once."""
         ...
     def purge_owner(self, owner: str) -> int: ...
+
+    # -- shared stores only (``shared`` True): what lets a process keep what it read --------
+    # stamp(docs, indexes) -> a value that changes when one of the documents is written or
+    #   one of the (kind, owner) indexes gains or loses a member (`RedisStore.stamp`);
+    # watched(kind, key) -> a reader of a document of a broadcast kind (``_shared``) that
+    #   goes to the store only after a change every process was told of (`RedisStore.watched`).
     def purge_all(self) -> None: ...
 
     # -- atomic operations ---------------------------------------------------------------

@@ -3,23 +3,47 @@
 script, the clients of the lines pushed out counted in the hash ``{ns}:j:dropped``), a count of
 every line ever appended ``{ns}:j:n`` (so a reader walks the list by absolute position while
 others append and trim, neither repeating nor skipping a line), and the paging sequence
-``{ns}:j:seq`` (INCR: unique across processes). `append_next` takes the line's paging sequence
-inside the append script: one round trip per request line instead of two, and the lines' order
-in the list is their sequence order across processes.
+``{ns}:j:seq`` (INCR: unique across processes). The line's paging sequence is taken inside the
+append script, so the lines' order in the list is their sequence order across processes.
+
+Off the request path: a line is queued in this process and a writer thread appends what is
+queued in one script call (`APPEND_MANY`), so a request waits for no journal round trip and a
+busy process writes many lines per round trip. Lines are queued only while this process is
+subscribed to the store's broadcasts (so every other process's read reaches its queue); until
+then, and whenever the subscription is down, a line is written at once. Every read (by any process) first makes every
+process write what it has queued — its own queue directly, the others' through the store's
+`Broadcast` (topic ``journal``, acknowledged after the write) — so a line of a request that was
+answered is always read, wherever it is read. What is lost: the lines of the last moments of a
+process killed with -9 (never a document: the store's writes are made before the response),
+and the lines queued while Redis is unreachable (one log line says how many).
 
 A line is stored as ``<client as JSON> NUL <line as JSON>``: the script and the client filter
-read the client without decoding the line. Bytes (the console's raw headers and body heads
-under ``_detail``) are encoded reversibly as ``{"\\u0000b": base64}``; tuples come back as lists.
+read the client without decoding the line. An API request's line is the JSON array of its
+kept form (`journal_line.json_halves`, expanded to its entry when read, as the in-process
+journal does); any other line is its entry as a JSON object, bytes encoded reversibly as
+``{"\\u0000b": base64}`` (tuples come back as lists).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Iterator
+import logging
+import threading
+import weakref
+from typing import Any, Callable, Iterator
+
+from .base import StoreUnavailable
+from .redis_broadcast import ANY
+
+log = logging.getLogger("zenhire_mock.journal")
 
 _BYTES = "\x00b"
 _CHUNK = 256
+_LINE_CLIENT = 5  # a kept request line's client (journal_line.CLIENT)
+_BATCH = 256  # lines per append script call
+_GATHER = 0.002  # seconds the writer waits after a first line, so busy moments write batches
+_QUEUE_LIMIT = 50_000  # lines queued at most while the writer cannot keep up (or Redis is down)
 
 # Append a line, trimming to the capacity (the dropped lines counted per client). With ARGV[4]
 # = '1' the line's paging sequence is taken here (INCR of the journal's sequence) and spliced
@@ -42,6 +66,27 @@ while n > cap do
   n = n - 1
 end
 return seq
+"""
+
+# Append several lines, each as APPEND does. KEYS: rows, dropped, appended count, sequence
+# ARGV: capacity, then per line: '1'|'0', head, tail
+APPEND_MANY = """
+local cap = tonumber(ARGV[1])
+local n = 0
+for i = 2, #ARGV, 3 do
+  local line = ARGV[i + 1]
+  if ARGV[i] == '1' then
+    line = line .. redis.call('INCR', KEYS[4]) .. ARGV[i + 2]
+  end
+  n = redis.call('RPUSH', KEYS[1], line)
+  redis.call('INCR', KEYS[3])
+end
+while n > cap do
+  local gone = redis.call('LPOP', KEYS[1])
+  redis.call('HINCRBY', KEYS[2], string.sub(gone, 1, string.find(gone, '\\0', 1, true) - 1), 1)
+  n = n - 1
+end
+return n
 """
 
 # Lines by absolute position (the n-th line ever appended is n - 1): KEYS: rows, appended count
@@ -107,8 +152,8 @@ def encode_split(entry: dict[str, Any]) -> tuple[bytes, bytes]:
     return (client + "\x00" + head).encode(), tail.encode()
 
 
-def decode_line(raw: bytes) -> dict[str, Any]:
-    return json.loads(raw[raw.index(b"\x00") + 1:], object_hook=_hook)
+def _client_prefix(client: str | None) -> bytes:
+    return (json.dumps(client, ensure_ascii=False) + "\x00").encode()
 
 
 class RedisRows:
@@ -121,41 +166,125 @@ class RedisRows:
         self.capacity = capacity
         self._keys = [p + "rows", p + "dropped", p + "n"]
         self._seq_key = p + "seq"
-        self._append = r.register_script(APPEND)
+        self._append_many = r.register_script(APPEND_MANY)
         self._read = r.register_script(READ)
         self._clear_client = r.register_script(CLEAR_CLIENT)
+        # How an API request's kept line (not a dict) is written and read back: (its JSON
+        # halves around the sequence, the entry of its decoded array); set by the journal.
+        self.request_lines: tuple[Callable[[Any], tuple[str, str]], Callable[[list], dict]] | None = None
+        # Lines not yet written: (with a sequence '1' | '0', the line: a dict or a kept
+        # request line). The writer thread takes them all at once.
+        self._queue: list[tuple[str, Any]] = []
+        self._queue_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one batch at a time: lines keep their order
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._overflowed = False
+        self._writer = threading.Thread(target=_write_queued, args=(weakref.ref(self), self._wake, self._closed),
+                                        name="zh-journal-writer", daemon=True)
+        self._writer.start()
+        store.broadcast.on(self._on_broadcast)
 
     def next_seq(self) -> int:
         with self._store.available():
             return self._r.incr(self._seq_key)
 
+    # -- writing ------------------------------------------------------------------------------
     def append(self, entry: dict[str, Any]) -> None:
-        line = encode_line(entry)
-        with self._store.available():
-            self._append(keys=self._keys + [self._seq_key], args=[line, "", self.capacity, "0"])
+        """Queue a line as it is (no paging sequence taken)."""
+        self._enqueue(("0", entry))
 
-    def append_next(self, entry: dict[str, Any]) -> int:
-        """Keep ``entry`` with the next paging sequence (its ``seq``, set here), in one round trip."""
-        head, tail = encode_split(entry)
-        with self._store.available():
-            seq = int(self._append(keys=self._keys + [self._seq_key], args=[head, tail, self.capacity, "1"]))
-        entry["seq"] = seq
-        return seq
+    def append_next(self, entry: Any) -> int:
+        """Queue a line (a dict, or a kept request line: see `request_lines`) that gets the
+        next paging sequence as its ``seq`` when written. Returns 0: Redis takes it then."""
+        self._enqueue(("1", entry))
+        return 0
 
+    def _enqueue(self, item: tuple[str, Any]) -> None:
+        if not self._store.broadcast.live:
+            # Not subscribed (yet, or any more): another process's read could not make us write
+            # a queue, so the line is written now, on the request's time.
+            self.flush(item)
+            return
+        with self._queue_lock:
+            queue = self._queue
+            if len(queue) >= _QUEUE_LIMIT:
+                if not self._overflowed:
+                    self._overflowed = True
+                    log.warning("request journal: %d lines wait to be written; newer lines are "
+                                "not kept until the writer catches up", len(queue))
+                return
+            queue.append(item)
+            if len(queue) == 1:
+                self._wake.set()
+
+    def flush(self, then: tuple[str, Any] | None = None) -> None:
+        """Write every line this process has queued (in order), now; ``then`` after them."""
+        with self._write_lock:
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+                self._wake.clear()
+                self._overflowed = False
+            if then is not None:
+                batch.append(then)
+            lost, why = 0, None
+            for start in range(0, len(batch), _BATCH):
+                part = batch[start:start + _BATCH]
+                try:
+                    self._write(part)
+                except StoreUnavailable as err:
+                    lost, why = lost + len(part), err
+            if lost:
+                log.warning("request journal: %d lines not kept: %s", lost, why)
+
+    def _write(self, batch: list[tuple[str, Any]]) -> None:
+        args: list[Any] = [self.capacity]
+        for mode, line in batch:
+            if not isinstance(line, dict):  # a kept request line: its JSON array
+                head, tail = self.request_lines[0](line)
+                args += ["1", _client_prefix(line[_LINE_CLIENT]) + head.encode(), tail.encode()]
+            elif mode == "1":
+                args += [mode, *encode_split(line)]
+            else:
+                args += [mode, encode_line(line), b""]
+        with self._store.available():
+            self._append_many(keys=self._keys + [self._seq_key], args=args)
+
+    def settle(self) -> None:
+        """Every line queued by any process sharing the journal written: ours here, the
+        others' through a broadcast each process acknowledges after writing its queue."""
+        self.flush()
+        with self._store.available():
+            self._store.broadcast.send("journal")
+
+    def _on_broadcast(self, topic: str) -> None:
+        if topic == "journal" or topic == ANY:
+            self.flush()
+
+    def close(self) -> None:
+        """Write what is queued and stop the writer thread."""
+        self.flush()
+        self._closed.set()
+        self._wake.set()
+
+    # -- reading (every process's queue written first) ------------------------------------------
     def __len__(self) -> int:
+        self.settle()
         with self._store.available():
             return self._r.llen(self._keys[0])
 
     def dropped_counts(self) -> dict[str | None, int]:
+        self.settle()
         with self._store.available():
             raw = self._r.hgetall(self._keys[1])
         return {json.loads(k): int(v) for k, v in raw.items()}
 
     def entries(self, client: str | None, newest_first: bool) -> Iterator[dict[str, Any]]:
-        prefix = None if client is None else (json.dumps(client, ensure_ascii=False) + "\x00").encode()
+        self.settle()
+        prefix = None if client is None else _client_prefix(client)
         for raw in self._lines(newest_first):
             if prefix is None or raw.startswith(prefix):
-                yield decode_line(raw)
+                yield self._decode(raw)
 
     def _lines(self, newest_first: bool) -> Iterator[bytes]:
         """Every kept line, a chunk at a time, by absolute position: lines appended after the
@@ -184,10 +313,33 @@ class RedisRows:
                 yield from lines
                 lo = int(got[0]) + len(lines)
 
+    def _decode(self, raw: bytes) -> dict[str, Any]:
+        payload = raw[raw.index(b"\x00") + 1:]
+        if payload[:1] == b"[":
+            return self.request_lines[1](json.loads(payload))
+        return json.loads(payload, object_hook=_hook)
+
     def clear(self, client: str | None) -> None:
+        self.settle()  # a line of a request answered before the clear is cleared with the rest
         with self._store.available():
             if client is None:
                 # the appended count stays: absolute positions keep increasing
                 self._r.delete(self._keys[0], self._keys[1])
             else:
                 self._clear_client(keys=self._keys, args=[json.dumps(client, ensure_ascii=False)])
+
+
+def _write_queued(ref: "weakref.ref[RedisRows]", wake: threading.Event, closed: threading.Event) -> None:
+    """The writer thread: writes the queue whenever lines arrive. Holds its rows only weakly
+    between batches, so a journal nobody uses any more is collected and the thread ends."""
+    while not closed.is_set():
+        if wake.wait(1.0):
+            closed.wait(_GATHER)  # let a batch gather: one round trip for the lines of a while
+        rows = ref()
+        if rows is None:
+            return
+        try:
+            rows.flush()
+        except Exception:  # a bug here must not stop the journal
+            log.exception("request journal writer failed")
+        del rows

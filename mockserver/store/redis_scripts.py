@@ -233,3 +233,22 @@ for a = ndocs + 2, #ARGV, 4 do
 end
 return out
 """
+
+# What a reader compares to know that documents and index memberships are as it last saw
+# them (one small round trip). ARGV: number of documents, their keys, then index keys
+# -> flat: per document {seq, version} (false when absent); per index {count, highest score}
+STAMP = """
+local out = {}
+local ndocs = tonumber(ARGV[1])
+for i = 2, ndocs + 1 do
+  local doc = redis.call('HMGET', ARGV[i], 's', 'v')
+  out[#out + 1] = doc[1] or false
+  out[#out + 1] = doc[2] or false
+end
+for i = ndocs + 2, #ARGV do
+  out[#out + 1] = redis.call('ZCARD', ARGV[i])
+  local top = redis.call('ZREVRANGE', ARGV[i], 0, 0, 'WITHSCORES')
+  out[#out + 1] = top[2] or false
+end
+return out
+"""

@@ -11,7 +11,8 @@ Layout (every key under ``{namespace}:``; `purge_all` deletes by that prefix, ne
 - ``i:{kind}`` and ``o:{kind}:{owner}`` — sorted sets of keys scored by sequence: ordered,
   chunked scans (`scan`) and counts whose cost does not grow with history;
 - ``kinds`` (the kinds in use), ``w:{bucket}`` (submit windows), ``g:{key}`` (poll gates),
-  ``l:{name}`` (lock leases), ``c:{name}`` (counters), ``j:*`` (the request journal).
+  ``l:{name}`` (lock leases), ``c:{name}`` (counters), ``j:*`` (the request journal),
+  ``bc`` (the broadcast channel) and ``bc-ack:{nonce}`` (its acknowledgements).
 
 Documents are JSON, never pickle: a shared Redis must not be a way to run code in the mock.
 
@@ -30,6 +31,13 @@ so one script wherever the operation fits in Lua (claims, windows, gates, take, 
 one round trip); for ``update``, where Python must compute the new value, the two designs cost
 the same and compare-and-set is taken: it pins no pooled connection across the caller's
 ``fn`` and keeps the index/sequence bookkeeping in the same script as the write.
+
+What a process keeps between requests (so the request path waits for as few round trips as
+possible, never for a stale answer): documents of `BROADCAST_KINDS` (the shared clock and
+configuration) through `watched` — every write to them is broadcast and acknowledged by every
+process before the writer goes on (`redis_broadcast`); anything else through `stamp`, a small
+read that tells a reader whether what it built from a view still stands (the credits view).
+The request path's reads go through `redis_lane` (a connection per thread, no pool layers).
 
 Locks: ``SET NX PX`` with a random token, released by a compare-and-delete script, re-entrant
 per thread, acquired with bounded backoff; a daemon thread extends held leases, so a long
@@ -57,6 +65,8 @@ from redis.retry import Retry
 
 from . import redis_scripts as lua
 from .base import Claim, Entry, StoreUnavailable
+from .redis_broadcast import ANY, Broadcast, Watched
+from .redis_lane import Lane
 from .memory import _IDEM, _SLOTS, MemoryStore
 
 log = logging.getLogger("zenhire_mock.store")
@@ -84,6 +94,13 @@ def _encode(doc: dict) -> str:
 
 def _entry(body: bytes, seq: Any, owner: bytes | None) -> Entry:
     return Entry(int(seq), None if owner is None else owner.decode(), json.loads(body))
+
+
+BROADCAST_KINDS = frozenset({"_shared"})  # the platform's clock and configuration: rare writes, read per request
+
+
+def _topic(kind: str, key: str) -> str:
+    return f"doc:{_esc(kind)}:{key}"
 
 
 def _one_line(err: BaseException) -> str:
@@ -118,6 +135,7 @@ class RedisStore:
         self._scan_chunk = self._r.register_script(lua.SCAN_CHUNK)
         self._write_many = self._r.register_script(lua.WRITE_MANY)
         self._read_view = self._r.register_script(lua.READ_VIEW)
+        self._stamp = self._r.register_script(lua.STAMP)
         self._lease_ms = int(lock_lease * 1000)
         self._local_locks: dict[str, threading.RLock] = {}
         self._depth: dict[str, int] = {}
@@ -125,6 +143,8 @@ class RedisStore:
         self._guard = threading.Lock()
         self._renewer: threading.Thread | None = None
         self._closed = threading.Event()
+        self.broadcast = Broadcast(self._r, namespace)  # its listener starts with a first watcher
+        self._lane = Lane(self._r)  # the request path's reads: a connection per thread
 
     # -- plumbing -----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -172,7 +192,26 @@ class RedisStore:
 
     def close(self) -> None:
         self._closed.set()
+        self.broadcast.close()
+        self._lane.close()
         self._r.close()
+
+    # -- documents every process caches (kinds in BROADCAST_KINDS) ---------------------------
+    def watched(self, kind: str, key: str, *, max_age: float = 1.0) -> "Watched":
+        """A reader of one document of a kind in `BROADCAST_KINDS` that goes to Redis only
+        when the document changed (every write to such a kind is broadcast and acknowledged
+        by every process before the writer goes on), when notifications are down, or after
+        ``max_age`` real seconds (a bound for what no notification could tell)."""
+        if kind not in BROADCAST_KINDS:
+            raise ValueError(f"documents of kind {kind!r} are not broadcast on change")
+        watched = Watched(lambda: self.get(kind, key), self.broadcast, _topic(kind, key), max_age)
+        self.broadcast.on(watched.changed)
+        return watched
+
+    def _changed(self, kind: str, key: str) -> None:
+        if kind in BROADCAST_KINDS:
+            with self._up():
+                self.broadcast.send(_topic(kind, key))
 
     # -- documents ----------------------------------------------------------------------
     def _put_body(self, kind: str, key: str, body: str, owner: str | None,
@@ -194,6 +233,7 @@ class RedisStore:
         body = _encode(doc)
         with self._up():
             seq, stored_owner = self._put_body(kind, key, body, owner)
+        self._changed(kind, key)
         return Entry(seq, stored_owner, json.loads(body))  # a fresh copy: the caller's dict is left as it was
 
     def get(self, kind: str, key: str, *, owner: str | None = None) -> dict | None:
@@ -203,7 +243,7 @@ class RedisStore:
 
     def get_entry(self, kind: str, key: str, *, owner: str | None = None) -> Entry | None:
         with self._up():
-            body, seq, doc_owner = self._r.hmget(self._doc_key(kind, key), "b", "s", "o")
+            body, seq, doc_owner = self._lane.call("HMGET", self._doc_key(kind, key), "b", "s", "o")
         if body is None:
             return None
         if owner is not None and (doc_owner is None or doc_owner.decode() != owner):
@@ -218,11 +258,13 @@ class RedisStore:
     def delete(self, kind: str, key: str) -> None:
         with self._up():
             self._remove_doc(kind, key)
+        self._changed(kind, key)
 
     def take(self, kind: str, key: str) -> dict | None:
         """Remove and return the document; of concurrent takers (any process) one gets it."""
         with self._up():
             res = self._remove_doc(kind, key)
+        self._changed(kind, key)
         return None if res is None else json.loads(res[0])
 
     def update(self, kind: str, key: str, fn: Callable[[dict | None], dict | None], *,
@@ -242,12 +284,14 @@ class RedisStore:
                     return None
                 with self._up():
                     if self._remove_doc(kind, key, expect) is not None:
+                        self._changed(kind, key)
                         return None
             else:
                 new_body = _encode(new)
                 with self._up():
                     res = self._put_body(kind, key, new_body, owner, expect, cas=True)
                 if res is not None:
+                    self._changed(kind, key)
                     return new
             time.sleep(random.random() * min(attempt + 1, 20) / 2000)  # contention: back off
         raise RuntimeError(f"store update of {kind}/{key} did not settle after 1000 attempts")
@@ -320,6 +364,7 @@ class RedisStore:
             for part in ("d:", "i:", "o:", "w:", "g:"):
                 self._delete_matching(f"{_glob(self._p)}{part}*")
             self._r.delete(self._kinds_key)
+            self.broadcast.send(ANY)  # every process: whatever it cached is gone
 
     def _delete_matching(self, pattern: str) -> None:
         batch = []
@@ -360,8 +405,8 @@ class RedisStore:
         member = f"{now!r}:{os.urandom(6).hex()}"
         expiry_ms = _DAY_MS + int(max(window, 0) * 1000)
         with self._up():
-            first = self._hit(keys=[f"{self._p}w:{bucket}"],
-                              args=[repr(now - window), int(limit), repr(now), member, expiry_ms])
+            first = self._lane.script(self._hit, [f"{self._p}w:{bucket}"],
+                                      [repr(now - window), int(limit), repr(now), member, expiry_ms])
         if first is None:
             return None
         return max(float(first) + window - now, 0.001)
@@ -372,7 +417,7 @@ class RedisStore:
         now = float(now)
         expiry_ms = _DAY_MS + int(max(min_interval, 0) * 1000)
         with self._up():
-            last = self._gate(keys=[f"{self._p}g:{key}"], args=[repr(now), repr(float(min_interval)), expiry_ms])
+            last = self._lane.script(self._gate, [f"{self._p}g:{key}"], [repr(now), repr(float(min_interval)), expiry_ms])
         if last is None:
             return None
         return min_interval - (now - float(last))
@@ -406,7 +451,7 @@ class RedisStore:
             index = self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
             args += [index, self._doc_prefix(kind), "desc" if newest_first else "asc", int(count)]
         with self._up():
-            flat = self._read_view(args=args)
+            flat = self._lane.script(self._read_view, [], args)
         got = [None if flat[i] is None else json.loads(flat[i]) for i in range(0, 3 * len(docs), 3)]
         at, lists = 3 * len(docs), []
         for _ in ranges:
@@ -414,6 +459,18 @@ class RedisStore:
             lists.append([_entry(flat[j], flat[j + 1], flat[j + 2]) for j in range(at + 1, at + 1 + 3 * n, 3)])
             at += 1 + 3 * n
         return got, lists
+
+    def stamp(self, docs: list[tuple[str, str]], indexes: list[tuple[str, str | None]]) -> tuple:
+        """A value that changes whenever one of the documents ``(kind, key)`` is written,
+        created or removed, or one of the indexes ``(kind, owner)`` gains or loses a member
+        (sequences only grow: a member added raises the highest, one removed lowers the
+        count); not when a member's document is rewritten in place. One small round trip: a
+        reader keeps what it built from a view under the stamp read before the view."""
+        args: list = [len(docs)] + [self._doc_key(kind, key) for kind, key in docs]
+        args += [self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
+                 for kind, owner in indexes]
+        with self._up():
+            return tuple(self._lane.script(self._stamp, [], args))
 
     def update_and_put(self, kind: str, key: str, fn: Callable[[dict | None], dict],
                        extra: Callable[[dict], list[tuple[str, str, dict, str | None]]], *,
@@ -438,6 +495,8 @@ class RedisStore:
             with self._up():
                 res = self._write_many(keys=keys, args=args)
             if res is not None:
+                for k, member, _, _ in writes:
+                    self._changed(k, member)
                 return new
             time.sleep(random.random() * min(attempt + 1, 20) / 2000)  # contention: back off
         raise RuntimeError(f"store update of {kind}/{key} did not settle after 1000 attempts")
@@ -517,3 +576,4 @@ class RedisStore:
                             log.warning("lock %r lease lost while held (expired before renewal)", name)
                 except StoreUnavailable as err:
                     log.warning("lock %r lease not renewed: %s", name, err)
+

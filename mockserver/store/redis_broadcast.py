@@ -1,0 +1,203 @@
+"""Messages that every process sharing one Redis has acted on before the sender goes on.
+
+A process keeps a few things it would otherwise read from Redis on every request — the shared
+clock and configuration document, the journal lines it has not yet written — and needs to be
+told, synchronously, when another process changes or wants them. `Broadcast.send(topic)`
+publishes ``topic`` on the namespace's channel and waits until every subscribed process has
+run its handlers for it and acknowledged (an ``RPUSH`` on a list named by the message's
+nonce, counted with ``BLPOP``); ``PUBLISH`` returns how many subscribers there are to wait
+for. So when `send` returns, a clock move, a configuration change or a journal flush has
+happened in every live process: a request served afterwards by any replica sees it.
+
+Each process runs one listener thread (started with the first handler). It tells its owner
+whether what it caches may be trusted: `live` is True only while the subscription stands. On
+(re)subscribing every handler runs with topic ``"*"`` (anything may have changed while it was
+not listening), then `live` turns True. A subscriber that dies between ``PUBLISH`` and its
+acknowledgement makes the sender wait ``ack_timeout`` seconds (once) and log it.
+
+Handlers run on the listener thread: they must be quick and must not wait for anything a
+sender might hold while it waits for acknowledgements (setting a flag, writing buffered lines).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import Any, Callable
+
+import redis
+
+log = logging.getLogger("zenhire_mock.store")
+
+ANY = "*"  # the topic handlers get after (re)subscribing: anything may have changed
+_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+class Broadcast:
+    """Topics published to every process on one Redis namespace, acknowledged by each."""
+
+    def __init__(self, client: redis.Redis, namespace: str, *, ack_timeout: float = 1.0) -> None:
+        self._client = client
+        self._channel = f"{namespace}:bc"
+        self._ack_prefix = f"{namespace}:bc-ack:"
+        self.ack_timeout = ack_timeout
+        self._handlers: list[Callable[[str], None]] = []
+        self._guard = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._live = False
+        self.received = 0  # messages handled (tests and benches read it)
+
+    @property
+    def live(self) -> bool:
+        """True while this process is subscribed: every `send` from now on reaches it."""
+        return self._live
+
+    def on(self, handler: Callable[[str], None]) -> None:
+        """Run ``handler(topic)`` on every message (``"*"`` after a (re)subscription); starts
+        the listener on first use."""
+        with self._guard:
+            self._handlers.append(handler)
+            if self._thread is None:
+                self._thread = threading.Thread(target=_listen, args=(weakref.ref(self),),
+                                                name="zh-store-broadcast", daemon=True)
+                self._thread.start()
+
+    def wait_live(self, timeout: float = 2.0) -> bool:
+        """Wait (real time, bounded) until subscribed; True when live."""
+        deadline = time.monotonic() + timeout
+        while not self._live and time.monotonic() < deadline and not self._closed.is_set():
+            time.sleep(0.002)
+        return self._live
+
+    def send(self, topic: str) -> int:
+        """Publish ``topic`` and return once every subscriber has acted on it (or
+        ``ack_timeout`` passed); returns how many acknowledged. Redis errors propagate
+        (the caller's store turns them into `StoreUnavailable`)."""
+        nonce = os.urandom(8).hex()
+        acks = self._ack_prefix + nonce
+        expected = int(self._client.publish(self._channel, f"{topic}\x00{nonce}"))
+        got = 0
+        deadline = time.monotonic() + self.ack_timeout
+        while got < expected:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._client.blpop([acks], timeout=max(left, 0.001)) is None:
+                log.warning("shared store: %d of %d processes acknowledged %r within %.1f s "
+                            "(a replica stopped?)", got, expected, topic, self.ack_timeout)
+                break
+            got += 1
+        if got:
+            self._client.delete(acks)
+        return got
+
+    def close(self) -> None:
+        self._closed.set()
+        self._live = False
+
+    # -- the listener thread's side ---------------------------------------------------------
+    def _dispatch(self, topic: str) -> None:
+        with self._guard:
+            handlers = list(self._handlers)
+        for handler in handlers:
+            try:
+                handler(topic)
+            except Exception:  # a handler's bug must not stop the listener
+                log.exception("shared store: broadcast handler failed for %r", topic)
+        self.received += 1
+
+    def _ack(self, nonce: str) -> None:
+        key = self._ack_prefix + nonce
+        pipe = self._client.pipeline(transaction=False)
+        pipe.rpush(key, 1)
+        pipe.expire(key, 30)
+        pipe.execute()
+
+
+class Watched:
+    """A value read through ``read`` (a store document), kept until a broadcast of ``topic``
+    (or ``"*"``) says it changed, while the process is subscribed, and for at most ``max_age``
+    real seconds (a bound for what no notification could tell). The value returned is shared:
+    callers read it and never change it."""
+
+    __slots__ = ("_read", "_broadcast", "_topic", "max_age", "_dirty", "_value", "_read_at")
+
+    def __init__(self, read: Callable[[], Any], broadcast: Broadcast, topic: str, max_age: float) -> None:
+        self._read, self._broadcast, self._topic = read, broadcast, topic
+        self.max_age = max_age
+        self._dirty = True
+        self._value: Any = None
+        self._read_at = 0.0
+
+    def changed(self, topic: str) -> None:
+        """Broadcast handler (listener thread): the next `get` reads again."""
+        if topic == self._topic or topic == ANY:
+            self._dirty = True
+
+    def get(self) -> Any:
+        if not self._dirty and self._broadcast.live and time.monotonic() - self._read_at < self.max_age:
+            return self._value
+        self._dirty = False  # before the read: a change notified during it marks it again
+        read_at = time.monotonic()
+        try:
+            value = self._read()
+        except BaseException:
+            self._dirty = True
+            raise
+        self._value, self._read_at = value, read_at
+        return value
+
+
+def _listen(ref: "weakref.ref[Broadcast]") -> None:
+    """The listener loop: holds its `Broadcast` only weakly, so a store nobody uses any more
+    is collected and its listener ends within a second."""
+    down_since: float | None = None
+    while True:
+        owner = ref()
+        if owner is None or owner._closed.is_set():
+            return
+        pubsub = owner._client.pubsub()
+        try:
+            pubsub.subscribe(owner._channel)
+            deadline = time.monotonic() + 2.0
+            while True:  # the subscription's confirmation
+                msg = pubsub.get_message(timeout=0.5)
+                if msg is not None and msg["type"] == "subscribe":
+                    break
+                if time.monotonic() > deadline:
+                    raise redis.exceptions.TimeoutError("no subscription confirmation")
+            owner._dispatch(ANY)
+            owner._live = True
+            if down_since is not None:
+                log.warning("shared store: change notifications restored after %.1f s",
+                            time.monotonic() - down_since)
+                down_since = None
+            del owner
+            while True:
+                msg = pubsub.get_message(timeout=0.5)
+                owner = ref()
+                if owner is None or owner._closed.is_set():
+                    return
+                if msg is not None and msg["type"] == "message":
+                    topic, _, nonce = msg["data"].decode().partition("\x00")
+                    owner._dispatch(topic)
+                    owner._ack(nonce)
+                del owner
+        except _ERRORS as err:
+            owner = ref()
+            if owner is None:
+                return
+            owner._live = False
+            if down_since is None:
+                down_since = time.monotonic()
+                log.warning("shared store: change notifications interrupted (%s); every request "
+                            "reads the shared state until they are back", " ".join(str(err).split()))
+            del owner
+            time.sleep(0.2)
+        finally:
+            try:
+                pubsub.close()
+            except Exception:
+                pass

@@ -1,0 +1,202 @@
+"""What a process keeps of a shared (Redis) store between requests, and why it is never stale:
+the broadcast every process acknowledges before a writer goes on (`redis_broadcast`), the
+shared clock/configuration document read again only after a change (`RedisStore.watched`),
+the credits view kept under the store's stamp until something changes or falls due, and the
+journal's lines queued off the request path yet read by any process right after."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.platform.credits import ACCOUNT, Ledger
+from mockserver.platform.journal import Journal
+from mockserver.platform.shared_state import KIND, PLATFORM_KEY
+
+pytestmark = pytest.mark.usefixtures("redis_server")
+
+
+@pytest.fixture
+def stores(redis_url):
+    """Stores on one Redis, as separate processes would hold them (one per call)."""
+    from mockserver.store.redis_store import RedisStore
+
+    opened = []
+
+    def make():
+        store = RedisStore(redis_url)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+def counting_gets(store):
+    """Count the store's document reads (`get_entry`, which `get` goes through)."""
+    calls = []
+    original = store.get_entry
+
+    def counted(kind, key, *, owner=None):
+        calls.append((kind, key))
+        return original(kind, key, owner=owner)
+
+    store.get_entry = counted
+    return calls
+
+
+def test_a_broadcast_returns_only_after_every_subscribed_process_ran_its_handlers(stores):
+    a, b, c = stores(), stores(), stores()
+    seen_b, seen_c = [], []
+    b.broadcast.on(seen_b.append)
+    c.broadcast.on(seen_c.append)
+    assert b.broadcast.wait_live() and c.broadcast.wait_live()
+    acknowledged = a.broadcast.send("journal")
+    assert acknowledged == 2
+    assert "journal" in seen_b and "journal" in seen_c  # already handled when send returned
+
+
+def test_a_broadcast_to_nobody_returns_at_once_with_no_acknowledgement(stores):
+    assert stores().broadcast.send("journal") == 0
+
+
+def test_a_watched_document_is_read_once_then_again_only_after_another_process_writes_it(stores):
+    writer, reader = stores(), stores()
+    writer.put(KIND, PLATFORM_KEY, {"clock": {"version": 1}, "generation": 0})
+    watched = reader.watched(KIND, PLATFORM_KEY)
+    assert reader.broadcast.wait_live()
+    reads = counting_gets(reader)
+    for _ in range(5):
+        assert watched.get()["clock"]["version"] == 1
+    assert len(reads) == 1  # the first read; then kept
+    writer.update(KIND, PLATFORM_KEY, lambda cur: dict(cur, generation=7))
+    assert watched.get()["generation"] == 7  # seen at once: the writer waited for our acknowledgement
+    assert len(reads) == 2
+
+
+def test_a_watched_document_is_read_on_every_get_while_notifications_are_down(stores):
+    writer, reader = stores(), stores()
+    writer.put(KIND, PLATFORM_KEY, {"generation": 1})
+    watched = reader.watched(KIND, PLATFORM_KEY)
+    assert reader.broadcast.wait_live()
+    watched.get()
+    reader.broadcast._live = False  # as the listener sets it when its connection fails
+    reads = counting_gets(reader)
+    writer.broadcast.close()  # and the writer's change reaches nobody
+    writer.put(KIND, PLATFORM_KEY, {"generation": 2})
+    assert watched.get()["generation"] == 2
+    assert watched.get()["generation"] == 2
+    assert len(reads) == 2
+
+
+def test_a_reset_purge_makes_every_process_read_the_watched_document_again(stores):
+    writer, reader = stores(), stores()
+    writer.put(KIND, PLATFORM_KEY, {"generation": 3})
+    watched = reader.watched(KIND, PLATFORM_KEY)
+    assert reader.broadcast.wait_live()
+    assert watched.get() == {"generation": 3}
+    writer.purge_all()
+    assert watched.get() is None
+
+
+def test_only_broadcast_kinds_can_be_watched(stores):
+    with pytest.raises(ValueError):
+        stores().watched("speech_run", "r1")
+
+
+def test_the_stamp_moves_with_a_document_write_and_with_index_membership(stores):
+    store = stores()
+    docs, indexes = [(ACCOUNT, "acme")], [("settlement", "acme")]
+    first = store.stamp(docs, indexes)
+    assert store.stamp(docs, indexes) == first
+    store.put(ACCOUNT, "acme", {"balance": 1}, owner="acme")
+    second = store.stamp(docs, indexes)
+    assert second != first
+    store.put(ACCOUNT, "acme", {"balance": 2}, owner="acme")  # a rewrite: the version moves
+    third = store.stamp(docs, indexes)
+    assert third != second
+    store.put("settlement", "acme|r1", {"at": 5}, owner="acme")
+    fourth = store.stamp(docs, indexes)
+    assert fourth != third
+    store.put("settlement", "acme|r2", {"at": 6}, owner="acme")
+    store.delete("settlement", "acme|r1")  # {r1} -> {r2}: same count, a higher top
+    fifth = store.stamp(docs, indexes)
+    assert fifth not in (first, second, third, fourth)
+    store.put("settlement", "acme|r3", {"at": 7}, owner="acme")
+    store.delete("settlement", "acme|r3")  # {r2}, as before: the same state, the same stamp
+    assert store.stamp(docs, indexes) == fifth
+    store.put("settlement", "other|r1", {"at": 5}, owner="other")  # another tenant: no move
+    assert store.stamp(docs, indexes) == fifth
+    store.delete("settlement", "acme|r2")  # the membership of `third` again: {}
+    assert store.stamp(docs, indexes) == third
+
+
+def ledgers(stores, credits=100):
+    return (Ledger(stores(), lambda client: credits), Ledger(stores(), lambda client: credits))
+
+
+def test_a_kept_credits_view_shows_a_change_made_by_another_process_at_once(stores):
+    here, there = ledgers(stores)
+    here.adjust("acme", now=1.0, delta=5)
+    assert here.summary("acme", 2.0)["creditBalance"] == 105
+    reads = counting_gets(here.store)
+    calls = []
+    original = here.store.read_view
+    here.store.read_view = lambda *a, **k: (calls.append(1), original(*a, **k))[1]
+    assert here.summary("acme", 3.0)["creditBalance"] == 105
+    assert calls == []  # kept: only the stamp was read
+    there.adjust("acme", now=4.0, delta=-30)
+    view = here.summary("acme", 5.0)
+    assert view["creditBalance"] == 75
+    assert view["recentTransactions"][0]["amount"] == -30
+    assert calls == [1] and reads == []
+
+
+def test_a_kept_credits_view_is_read_again_when_a_pending_settlement_falls_due(stores):
+    here, there = ledgers(stores)
+    assert there.hold("acme", "run-1", 10, "speech", 1.0) is None
+    there.schedule("acme", "run-1", 50.0, "charge", "speech")
+    before = here.summary("acme", 10.0)
+    assert (before["heldCredits"], before["creditBalance"]) == (10, 100)
+    assert here.summary("acme", 49.0)["heldCredits"] == 10  # kept: nothing due yet
+    after = here.summary("acme", 50.0)
+    assert (after["heldCredits"], after["creditBalance"]) == (0, 90)
+    assert after["usage"]["byModule"]["speech"] == 10
+
+
+def test_a_settlement_scheduled_after_a_view_was_kept_is_applied_when_due(stores):
+    here, there = ledgers(stores)
+    here.adjust("acme", now=1.0, delta=0)
+    assert here.summary("acme", 2.0)["heldCredits"] == 0  # kept, nothing pending
+    assert there.hold("acme", "run-2", 20, "speech", 3.0) is None
+    there.schedule("acme", "run-2", 10.0, "release", "speech")
+    assert here.summary("acme", 4.0)["heldCredits"] == 20
+    assert here.summary("acme", 11.0)["heldCredits"] == 0
+
+
+def test_a_journal_line_queued_by_one_process_is_read_by_another_right_after(stores):
+    one, two = stores(), stores()
+    a, b = Journal.for_store(one, 100), Journal.for_store(two, 100)
+    assert one.broadcast.wait_live() and two.broadcast.wait_live()
+    for n in range(20):
+        a.record_next({"requestId": f"a{n}", "client": "acme", "method": "GET", "path": "/"})
+    assert [e["requestId"] for e in b.entries("acme")] == [f"a{n}" for n in range(20)]
+    seqs = [e["seq"] for e in b.entries("acme")]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 20
+
+
+def test_a_journal_clear_also_clears_lines_still_queued_in_another_process(stores):
+    one, two = stores(), stores()
+    a, b = Journal.for_store(one, 100), Journal.for_store(two, 100)
+    assert one.broadcast.wait_live() and two.broadcast.wait_live()
+    a.record_next({"requestId": "before", "client": "acme", "method": "GET", "path": "/"})
+    b.clear()
+    assert list(a.entries()) == [] and len(b) == 0
+
+
+def test_a_kept_view_of_a_client_without_an_account_follows_its_initial_credits(stores):
+    initial = {"acme": 100}
+    ledger = Ledger(stores(), lambda client: initial[client])
+    assert ledger.summary("acme", 1.0)["creditBalance"] == 100
+    initial["acme"] = 250  # a control change of the registry (no account written yet)
+    assert ledger.summary("acme", 2.0)["creditBalance"] == 250
