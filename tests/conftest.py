@@ -132,6 +132,24 @@ def redis_url(redis_server):
 
 
 @pytest.fixture
+def rstore(redis_url):
+    """Make RedisStores on the test's Redis (``rstore(**options)``), as separate processes
+    would hold them (one per call); all closed after the test."""
+    from mockserver.store.redis_store import RedisStore
+
+    opened = []
+
+    def make(**options):
+        store = RedisStore(redis_url, **options)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
 def mock_app(store_backend):
     return make_app(store=store_backend)
 

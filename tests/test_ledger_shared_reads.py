@@ -14,20 +14,6 @@ from mockserver.platform.credits import ACCOUNT, TXN, Ledger
 from tests.support import ledger_workers, store_workers
 
 
-@pytest.fixture
-def rstore(redis_url):
-    from mockserver.store.redis_store import RedisStore
-
-    opened = []
-
-    def make():
-        store = RedisStore(redis_url)
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -15,21 +15,6 @@ from mockserver.platform.shared_state import KIND, PLATFORM_KEY
 pytestmark = pytest.mark.usefixtures("redis_server")
 
 
-@pytest.fixture
-def stores(redis_url):
-    """Stores on one Redis, as separate processes would hold them (one per call)."""
-    from mockserver.store.redis_store import RedisStore
-
-    opened = []
-
-    def make():
-        store = RedisStore(redis_url)
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 def counting_gets(store):
@@ -45,8 +30,8 @@ def counting_gets(store):
     return calls
 
 
-def test_a_broadcast_returns_only_after_every_subscribed_process_ran_its_handlers(stores):
-    a, b, c = stores(), stores(), stores()
+def test_a_broadcast_returns_only_after_every_subscribed_process_ran_its_handlers(rstore):
+    a, b, c = rstore(), rstore(), rstore()
     seen_b, seen_c = [], []
     b.broadcast.on(seen_b.append)
     c.broadcast.on(seen_c.append)
@@ -56,12 +41,12 @@ def test_a_broadcast_returns_only_after_every_subscribed_process_ran_its_handler
     assert "journal" in seen_b and "journal" in seen_c  # already handled when send returned
 
 
-def test_a_broadcast_to_nobody_returns_at_once_with_no_acknowledgement(stores):
-    assert stores().broadcast.send("journal") == 0
+def test_a_broadcast_to_nobody_returns_at_once_with_no_acknowledgement(rstore):
+    assert rstore().broadcast.send("journal") == 0
 
 
-def test_a_watched_document_is_read_once_then_again_only_after_another_process_writes_it(stores):
-    writer, reader = stores(), stores()
+def test_a_watched_document_is_read_once_then_again_only_after_another_process_writes_it(rstore):
+    writer, reader = rstore(), rstore()
     writer.put(KIND, PLATFORM_KEY, {"clock": {"version": 1}, "generation": 0})
     watched = reader.watched(KIND, PLATFORM_KEY)
     assert reader.broadcast.wait_live()
@@ -74,8 +59,8 @@ def test_a_watched_document_is_read_once_then_again_only_after_another_process_w
     assert len(reads) == 2
 
 
-def test_a_watched_document_is_read_on_every_get_while_notifications_are_down(stores):
-    writer, reader = stores(), stores()
+def test_a_watched_document_is_read_on_every_get_while_notifications_are_down(rstore):
+    writer, reader = rstore(), rstore()
     writer.put(KIND, PLATFORM_KEY, {"generation": 1})
     watched = reader.watched(KIND, PLATFORM_KEY)
     assert reader.broadcast.wait_live()
@@ -89,8 +74,8 @@ def test_a_watched_document_is_read_on_every_get_while_notifications_are_down(st
     assert len(reads) == 2
 
 
-def test_a_reset_purge_makes_every_process_read_the_watched_document_again(stores):
-    writer, reader = stores(), stores()
+def test_a_reset_purge_makes_every_process_read_the_watched_document_again(rstore):
+    writer, reader = rstore(), rstore()
     writer.put(KIND, PLATFORM_KEY, {"generation": 3})
     watched = reader.watched(KIND, PLATFORM_KEY)
     assert reader.broadcast.wait_live()
@@ -99,13 +84,13 @@ def test_a_reset_purge_makes_every_process_read_the_watched_document_again(store
     assert watched.get() is None
 
 
-def test_only_broadcast_kinds_can_be_watched(stores):
+def test_only_broadcast_kinds_can_be_watched(rstore):
     with pytest.raises(ValueError):
-        stores().watched("speech_run", "r1")
+        rstore().watched("speech_run", "r1")
 
 
-def test_the_stamp_moves_with_a_document_write_and_with_index_membership(stores):
-    store = stores()
+def test_the_stamp_moves_with_a_document_write_and_with_index_membership(rstore):
+    store = rstore()
     docs, indexes = [(ACCOUNT, "acme")], [("settlement", "acme")]
     first = store.stamp(docs, indexes)
     assert store.stamp(docs, indexes) == first
@@ -131,12 +116,12 @@ def test_the_stamp_moves_with_a_document_write_and_with_index_membership(stores)
     assert store.stamp(docs, indexes) == third
 
 
-def ledgers(stores, credits=100):
-    return (Ledger(stores(), lambda client: credits), Ledger(stores(), lambda client: credits))
+def ledgers(rstore, credits=100):
+    return (Ledger(rstore(), lambda client: credits), Ledger(rstore(), lambda client: credits))
 
 
-def test_a_kept_credits_view_shows_a_change_made_by_another_process_at_once(stores):
-    here, there = ledgers(stores)
+def test_a_kept_credits_view_shows_a_change_made_by_another_process_at_once(rstore):
+    here, there = ledgers(rstore)
     here.adjust("acme", now=1.0, delta=5)
     assert here.summary("acme", 2.0)["creditBalance"] == 105
     reads = counting_gets(here.store)
@@ -152,8 +137,8 @@ def test_a_kept_credits_view_shows_a_change_made_by_another_process_at_once(stor
     assert calls == [1] and reads == []
 
 
-def test_a_kept_credits_view_is_read_again_when_a_pending_settlement_falls_due(stores):
-    here, there = ledgers(stores)
+def test_a_kept_credits_view_is_read_again_when_a_pending_settlement_falls_due(rstore):
+    here, there = ledgers(rstore)
     assert there.hold("acme", "run-1", 10, "speech", 1.0) is None
     there.schedule("acme", "run-1", 50.0, "charge", "speech")
     before = here.summary("acme", 10.0)
@@ -164,8 +149,8 @@ def test_a_kept_credits_view_is_read_again_when_a_pending_settlement_falls_due(s
     assert after["usage"]["byModule"]["speech"] == 10
 
 
-def test_a_settlement_scheduled_after_a_view_was_kept_is_applied_when_due(stores):
-    here, there = ledgers(stores)
+def test_a_settlement_scheduled_after_a_view_was_kept_is_applied_when_due(rstore):
+    here, there = ledgers(rstore)
     here.adjust("acme", now=1.0, delta=0)
     assert here.summary("acme", 2.0)["heldCredits"] == 0  # kept, nothing pending
     assert there.hold("acme", "run-2", 20, "speech", 3.0) is None
@@ -174,8 +159,8 @@ def test_a_settlement_scheduled_after_a_view_was_kept_is_applied_when_due(stores
     assert here.summary("acme", 11.0)["heldCredits"] == 0
 
 
-def test_a_journal_line_queued_by_one_process_is_read_by_another_right_after(stores):
-    one, two = stores(), stores()
+def test_a_journal_line_queued_by_one_process_is_read_by_another_right_after(rstore):
+    one, two = rstore(), rstore()
     a, b = Journal.for_store(one, 100), Journal.for_store(two, 100)
     assert one.broadcast.wait_live() and two.broadcast.wait_live()
     for n in range(20):
@@ -185,8 +170,8 @@ def test_a_journal_line_queued_by_one_process_is_read_by_another_right_after(sto
     assert seqs == sorted(seqs) and len(set(seqs)) == 20
 
 
-def test_a_journal_clear_also_clears_lines_still_queued_in_another_process(stores):
-    one, two = stores(), stores()
+def test_a_journal_clear_also_clears_lines_still_queued_in_another_process(rstore):
+    one, two = rstore(), rstore()
     a, b = Journal.for_store(one, 100), Journal.for_store(two, 100)
     assert one.broadcast.wait_live() and two.broadcast.wait_live()
     a.record_next({"requestId": "before", "client": "acme", "method": "GET", "path": "/"})
@@ -194,9 +179,9 @@ def test_a_journal_clear_also_clears_lines_still_queued_in_another_process(store
     assert list(a.entries()) == [] and len(b) == 0
 
 
-def test_a_kept_view_of_a_client_without_an_account_follows_its_initial_credits(stores):
+def test_a_kept_view_of_a_client_without_an_account_follows_its_initial_credits(rstore):
     initial = {"acme": 100}
-    ledger = Ledger(stores(), lambda client: initial[client])
+    ledger = Ledger(rstore(), lambda client: initial[client])
     assert ledger.summary("acme", 1.0)["creditBalance"] == 100
     initial["acme"] = 250  # a control change of the registry (no account written yet)
     assert ledger.summary("acme", 2.0)["creditBalance"] == 250

@@ -20,20 +20,6 @@ from tests.support import store_workers as workers
 from tests.support.redis_server import RedisServer, redis_server_missing
 
 
-@pytest.fixture
-def rstore(redis_url):
-    from mockserver.store.redis_store import RedisStore
-
-    opened = []
-
-    def make(**kw):
-        store = RedisStore(redis_url, **kw)
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 def _in_processes(target, args_for, n=2):

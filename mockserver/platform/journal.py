@@ -147,15 +147,6 @@ class MemoryRows:
         else:
             self._rows.append(_pack(entry))
 
-    def flush(self) -> None:
-        """Write the lines a shared journal has queued (at shutdown); nothing in this process."""
-        flush = getattr(self._rows, "flush", None)
-        if flush is not None:
-            try:
-                flush()
-            except StoreUnavailable as err:
-                log.warning("request journal: queued lines not kept: %s", err)
-
     def __len__(self) -> int:
         return len(self._rows)
 

@@ -42,34 +42,13 @@ _BYTES = "\x00b"
 _CHUNK = 256
 _LINE_CLIENT = 5  # a kept request line's client (journal_line.CLIENT)
 _BATCH = 256  # lines per append script call
-_GATHER = 0.002  # seconds the writer waits after a first line, so busy moments write batches
+_GATHER = 0.005  # seconds the writer waits after a first line, so busy moments write batches
 _QUEUE_LIMIT = 50_000  # lines queued at most while the writer cannot keep up (or Redis is down)
 
-# Append a line, trimming to the capacity (the dropped lines counted per client). With ARGV[4]
-# = '1' the line's paging sequence is taken here (INCR of the journal's sequence) and spliced
-# between the line's two halves. KEYS: rows, dropped, appended count, sequence
-# ARGV: line head (ending in `"seq":` when a sequence is taken), line tail, capacity, '1'|'0'
-# -> the sequence given (0 when none was taken)
-APPEND = """
-local seq = 0
-local line = ARGV[1]
-if ARGV[4] == '1' then
-  seq = redis.call('INCR', KEYS[4])
-  line = ARGV[1] .. seq .. ARGV[2]
-end
-local n = redis.call('RPUSH', KEYS[1], line)
-redis.call('INCR', KEYS[3])
-local cap = tonumber(ARGV[3])
-while n > cap do
-  local gone = redis.call('LPOP', KEYS[1])
-  redis.call('HINCRBY', KEYS[2], string.sub(gone, 1, string.find(gone, '\\0', 1, true) - 1), 1)
-  n = n - 1
-end
-return seq
-"""
-
-# Append several lines, each as APPEND does. KEYS: rows, dropped, appended count, sequence
-# ARGV: capacity, then per line: '1'|'0', head, tail
+# Append lines, then trim to the capacity (the clients of the lines pushed out counted). A line
+# with '1' gets its paging sequence here (INCR of the journal's sequence) spliced between its
+# two halves. KEYS: rows, dropped, appended count, sequence
+# ARGV: capacity, then per line: '1'|'0', head (ending in `"seq":` or its array's slot), tail
 APPEND_MANY = """
 local cap = tonumber(ARGV[1])
 local n = 0

@@ -136,6 +136,7 @@ class RedisStore:
         self._write_many = self._r.register_script(lua.WRITE_MANY)
         self._read_view = self._r.register_script(lua.READ_VIEW)
         self._stamp = self._r.register_script(lua.STAMP)
+        self._stamp_args: dict[tuple, list] = {}  # the key names of each stamp asked for
         self._lease_ms = int(lock_lease * 1000)
         self._local_locks: dict[str, threading.RLock] = {}
         self._depth: dict[str, int] = {}
@@ -466,9 +467,15 @@ class RedisStore:
         (sequences only grow: a member added raises the highest, one removed lowers the
         count); not when a member's document is rewritten in place. One small round trip: a
         reader keeps what it built from a view under the stamp read before the view."""
-        args: list = [len(docs)] + [self._doc_key(kind, key) for kind, key in docs]
-        args += [self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
-                 for kind, owner in indexes]
+        names = (tuple(docs), tuple(indexes))
+        args = self._stamp_args.get(names)
+        if args is None:
+            args = [len(docs)] + [self._doc_key(kind, key) for kind, key in docs]
+            args += [self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
+                     for kind, owner in indexes]
+            if len(self._stamp_args) >= 4096:  # a bound (one entry per client), not an eviction policy
+                self._stamp_args.clear()
+            self._stamp_args[names] = args
         with self._up():
             return tuple(self._lane.script(self._stamp, [], args))
 
