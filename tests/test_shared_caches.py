@@ -185,3 +185,22 @@ def test_a_kept_view_of_a_client_without_an_account_follows_its_initial_credits(
     assert ledger.summary("acme", 1.0)["creditBalance"] == 100
     initial["acme"] = 250  # a control change of the registry (no account written yet)
     assert ledger.summary("acme", 2.0)["creditBalance"] == 250
+
+
+def test_a_listener_whose_store_is_gone_still_answers_a_broadcast_it_was_counted_for(redis_url, caplog):
+    import gc
+
+    from mockserver.store.redis_store import RedisStore
+
+    sender = RedisStore(redis_url)
+    forgotten = RedisStore(redis_url)  # never closed: dropped, as a test or a reload may drop one
+    forgotten.broadcast.on(lambda topic: None)
+    assert forgotten.broadcast.wait_live()
+    del forgotten
+    gc.collect()  # its listener is still subscribed until it sees the next message
+    try:
+        sender.broadcast.send("journal")
+        sender.broadcast.send("journal")
+    finally:
+        sender.close()
+    assert not [r for r in caplog.records if "acknowledged" in r.getMessage()]

@@ -39,8 +39,10 @@ _ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSEr
 class Broadcast:
     """Topics published to every process on one Redis namespace, acknowledged by each."""
 
-    def __init__(self, client: redis.Redis, namespace: str, *, ack_timeout: float = 1.0) -> None:
+    def __init__(self, client: redis.Redis, namespace: str, *, ack_timeout: float = 1.0,
+                 op_timeout: float = 2.0) -> None:
         self._client = client
+        self._wait_step = max(op_timeout / 2, 0.01)  # one BLPOP blocks less than the socket allows
         self._channel = f"{namespace}:bc"
         self._ack_prefix = f"{namespace}:bc-ack:"
         self.ack_timeout = ack_timeout
@@ -84,7 +86,9 @@ class Broadcast:
         deadline = time.monotonic() + self.ack_timeout
         while got < expected:
             left = deadline - time.monotonic()
-            if left <= 0 or self._client.blpop([acks], timeout=max(left, 0.001)) is None:
+            if left > 0 and self._client.blpop([acks], timeout=min(left, self._wait_step)) is None:
+                continue  # a step of the wait passed: wait on until the deadline
+            if left <= 0:
                 log.warning("shared store: %d of %d processes acknowledged %r within %.1f s "
                             "(a replica stopped?)", got, expected, topic, self.ack_timeout)
                 break
@@ -109,11 +113,14 @@ class Broadcast:
         self.received += 1
 
     def _ack(self, nonce: str) -> None:
-        key = self._ack_prefix + nonce
-        pipe = self._client.pipeline(transaction=False)
-        pipe.rpush(key, 1)
-        pipe.expire(key, 30)
-        pipe.execute()
+        _acknowledge(self._client, self._ack_prefix + nonce)
+
+
+def _acknowledge(client: redis.Redis, key: str) -> None:
+    pipe = client.pipeline(transaction=False)
+    pipe.rpush(key, 1)
+    pipe.expire(key, 30)
+    pipe.execute()
 
 
 class Watched:
@@ -154,6 +161,11 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
     """The listener loop: holds its `Broadcast` only weakly, so a store nobody uses any more
     is collected and its listener ends within a second."""
     down_since: float | None = None
+    owner = ref()
+    if owner is None:
+        return
+    client, ack_prefix = owner._client, owner._ack_prefix  # to answer a message after the owner went
+    del owner
     while True:
         owner = ref()
         if owner is None or owner._closed.is_set():
@@ -178,12 +190,15 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
             while True:
                 msg = pubsub.get_message(timeout=0.5)
                 owner = ref()
-                if owner is None or owner._closed.is_set():
-                    return
                 if msg is not None and msg["type"] == "message":
                     topic, _, nonce = msg["data"].decode().partition("\x00")
+                    if owner is None or owner._closed.is_set():  # counted by the sender: answer, then go
+                        _acknowledge(client, ack_prefix + nonce)
+                        return
                     owner._dispatch(topic)
                     owner._ack(nonce)
+                if owner is None or owner._closed.is_set():
+                    return
                 del owner
         except _ERRORS as err:
             owner = ref()

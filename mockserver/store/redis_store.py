@@ -144,7 +144,7 @@ class RedisStore:
         self._guard = threading.Lock()
         self._renewer: threading.Thread | None = None
         self._closed = threading.Event()
-        self.broadcast = Broadcast(self._r, namespace)  # its listener starts with a first watcher
+        self.broadcast = Broadcast(self._r, namespace, op_timeout=op_timeout)  # its listener starts with a first watcher
         self._lane = Lane(self._r)  # the request path's reads: a connection per thread
 
     # -- plumbing -----------------------------------------------------------------------
