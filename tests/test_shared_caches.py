@@ -204,3 +204,19 @@ def test_a_listener_whose_store_is_gone_still_answers_a_broadcast_it_was_counted
     finally:
         sender.close()
     assert not [r for r in caplog.records if "acknowledged" in r.getMessage()]
+
+
+def test_the_stamp_of_one_document_moves_with_its_writes_and_its_removal(rstore):
+    store = rstore()
+    one = [("speech_run", "r1")]
+    absent = store.stamp(one, [])
+    store.put("speech_run", "r1", {"status": "queued"}, owner="acme")
+    created = store.stamp(one, [])
+    store.put("speech_run", "r1", {"status": "completed"}, owner="acme")
+    rewritten = store.stamp(one, [])
+    assert len({absent, created, rewritten}) == 3
+    assert store.stamp(one, []) == rewritten
+    store.delete("speech_run", "r1")
+    assert store.stamp(one, []) == absent
+    store.put("speech_run", "r1", {"status": "queued"}, owner="acme")  # created again: a new sequence
+    assert store.stamp(one, []) not in (absent, created, rewritten)

@@ -157,6 +157,20 @@ class Watched:
         return value
 
 
+def _leave(pubsub: Any, msg: dict | None, client: redis.Redis, ack_prefix: str) -> None:
+    """Unsubscribe for an owner that is gone, answering every message a sender counted us for
+    until Redis confirms (a message published before the UNSUBSCRIBE arrives before its
+    confirmation; one published after it does not count us)."""
+    pubsub.unsubscribe()
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        if msg is not None and msg["type"] == "message":
+            _acknowledge(client, ack_prefix + msg["data"].decode().partition("\x00")[2])
+        elif msg is not None and msg["type"] == "unsubscribe":
+            return
+        msg = pubsub.get_message(timeout=0.5)
+
+
 def _listen(ref: "weakref.ref[Broadcast]") -> None:
     """The listener loop: holds its `Broadcast` only weakly, so a store nobody uses any more
     is collected and its listener ends within a second."""
@@ -190,15 +204,13 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
             while True:
                 msg = pubsub.get_message(timeout=0.5)
                 owner = ref()
+                if owner is None or owner._closed.is_set():
+                    _leave(pubsub, msg, client, ack_prefix)
+                    return
                 if msg is not None and msg["type"] == "message":
                     topic, _, nonce = msg["data"].decode().partition("\x00")
-                    if owner is None or owner._closed.is_set():  # counted by the sender: answer, then go
-                        _acknowledge(client, ack_prefix + nonce)
-                        return
                     owner._dispatch(topic)
                     owner._ack(nonce)
-                if owner is None or owner._closed.is_set():
-                    return
                 del owner
         except _ERRORS as err:
             owner = ref()

@@ -467,6 +467,10 @@ class RedisStore:
         (sequences only grow: a member added raises the highest, one removed lowers the
         count); not when a member's document is rewritten in place. One small round trip: a
         reader keeps what it built from a view under the stamp read before the view."""
+        if len(docs) == 1 and not indexes:  # one document: a plain HMGET, no script
+            kind, key = docs[0]
+            with self._up():
+                return tuple(self._lane.call("HMGET", self._doc_key(kind, key), "s", "v"))
         names = (tuple(docs), tuple(indexes))
         args = self._stamp_args.get(names)
         if args is None:
