@@ -1,0 +1,83 @@
+"""A rendered answer kept for a document of a shared store (`StampedViews`) is answered only
+while the store's stamp of the document is the one read before the document was: any write by
+any process, a removal, another tenant or a clock before the instant it holds from makes the
+next request build it afresh."""
+
+from __future__ import annotations
+
+from mockserver.platform.stamped_views import StampedViews
+
+KIND = "speech_run"
+
+
+def build(views, store, key, owner="acme", now=100.0, valid_from=50.0):
+    """What a poll handler does on a miss: get, token, read the document, keep its answer."""
+    kept = views.get(KIND, key, owner, now)
+    if kept is not None:
+        return kept, True
+    token = views.token(KIND, key)
+    doc = store.get(KIND, key, owner=owner)
+    return views.keep(KIND, key, owner, valid_from, {"answer": doc["status"]}, token), False
+
+
+def test_a_kept_answer_is_used_while_the_document_is_unchanged(rstore):
+    store = rstore()
+    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
+    views = StampedViews(store)
+    assert build(views, store, "r1") == ({"answer": "completed"}, False)
+    assert build(views, store, "r1") == ({"answer": "completed"}, True)
+
+
+def test_a_write_by_another_process_makes_the_next_request_build_afresh(rstore):
+    store, other = rstore(), rstore()
+    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
+    views = StampedViews(store)
+    build(views, store, "r1")
+    other.put(KIND, "r1", {"status": "failed"}, owner="acme")
+    assert build(views, store, "r1") == ({"answer": "failed"}, False)
+    assert build(views, store, "r1") == ({"answer": "failed"}, True)
+
+
+def test_a_write_between_the_token_and_the_keep_is_never_hidden(rstore):
+    store, other = rstore(), rstore()
+    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
+    views = StampedViews(store)
+    assert views.get(KIND, "r1", "acme", 100.0) is None
+    token = views.token(KIND, "r1")
+    doc = store.get(KIND, "r1", owner="acme")
+    other.put(KIND, "r1", {"status": "failed"}, owner="acme")  # lands after our read
+    views.keep(KIND, "r1", "acme", 50.0, {"answer": doc["status"]}, token)
+    assert build(views, store, "r1") == ({"answer": "failed"}, False)
+
+
+def test_another_tenant_a_removal_or_an_earlier_instant_gets_no_kept_answer(rstore):
+    store = rstore()
+    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
+    views = StampedViews(store)
+    build(views, store, "r1")
+    assert views.get(KIND, "r1", "beta", 100.0) is None
+    assert views.get(KIND, "r1", "acme", 49.0) is None  # the clock set back before the finish
+    assert views.get(KIND, "r1", "acme", 100.0) == {"answer": "completed"}
+    store.delete(KIND, "r1")
+    assert views.get(KIND, "r1", "acme", 100.0) is None
+
+
+def test_nothing_is_kept_without_the_stamp_of_that_document(rstore):
+    store = rstore()
+    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
+    store.put(KIND, "r2", {"status": "completed"}, owner="acme")
+    views = StampedViews(store)
+    views.get(KIND, "r2", "acme", 100.0)
+    assert views.token(KIND, "r1") is None  # the stamp read was r2's
+    views.keep(KIND, "r1", "acme", 50.0, {"answer": "x"}, views.token(KIND, "r1"))
+    assert len(views) == 0
+
+
+def test_at_most_capacity_answers_are_kept(rstore):
+    store = rstore()
+    views = StampedViews(store, capacity=3)
+    for n in range(5):
+        store.put(KIND, f"r{n}", {"status": "completed"}, owner="acme")
+        build(views, store, f"r{n}")
+    assert len(views) == 3
+    assert build(views, store, "r4")[1] is True and build(views, store, "r0")[1] is False
