@@ -93,20 +93,10 @@ def _consistent(state, amount: int) -> bool:
 
 def test_a_credits_read_racing_settlements_in_another_process_never_shows_a_half_settled_account(redis_url):
     runs, amount = 40, 7
-    ctx = multiprocessing.get_context("spawn")
-    barrier, done, results = ctx.Barrier(2), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=store_workers.run_into,
-                         args=(results, 0, ledger_workers.hold_and_settle, redis_url, barrier, done, runs, amount)),
-             ctx.Process(target=store_workers.run_into,
-                         args=(results, 1, ledger_workers.read_summaries, redis_url, barrier, done, 2 * runs + 10))]
-    [p.start() for p in procs]
-    try:
-        got = dict((i, (ok, value)) for i, ok, value in (results.get(timeout=120) for _ in procs))
-    finally:
-        for p in procs:
-            p.join(30)
-            if p.is_alive():
-                p.kill()
+    done = multiprocessing.get_context("spawn").Event()
+    got = store_workers.run_together(2, lambda barrier: [
+        (ledger_workers.hold_and_settle, (redis_url, barrier, done, runs, amount)),
+        (ledger_workers.read_summaries, (redis_url, barrier, done, 2 * runs + 10))])
     assert got[0] == (True, runs), got[0]
     ok, states = got[1]
     assert ok, states

@@ -25,18 +25,7 @@ from tests.support.redis_server import RedisServer, redis_server_missing
 def _in_processes(target, args_for, n=2):
     """Run ``target`` in ``n`` spawned processes that start together (a shared barrier); their
     results in process order."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(n), ctx.Queue()
-    procs = [ctx.Process(target=workers.run_into, args=(results, i, target, *args_for(barrier, i)))
-             for i in range(n)]
-    [p.start() for p in procs]
-    try:
-        got = dict((i, (ok, value)) for i, ok, value in (results.get(timeout=120) for _ in procs))
-    finally:
-        for p in procs:
-            p.join(30)
-            if p.is_alive():
-                p.kill()
+    got = workers.run_together(n, lambda barrier: [(target, tuple(args_for(barrier, i))) for i in range(n)])
     failures = [value for ok, value in got.values() if not ok]
     assert not failures, failures
     return [got[i][1] for i in range(n)]

@@ -5,9 +5,11 @@ functions, so a spawned process can import and run them."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
+from typing import Any, Callable
 
 from mockserver.store.redis_store import RedisStore
 
@@ -78,3 +80,22 @@ def run_into(results, index: int, target, *args) -> None:
         results.put((index, True, target(*args)))
     except BaseException as err:  # reported to the test, which fails with it
         results.put((index, False, f"{type(err).__name__}: {err}"))
+
+
+def run_together(n: int, jobs: Callable[[Any], list[tuple[Callable, tuple]]]) -> dict[int, tuple[bool, Any]]:
+    """Run the ``n`` (target, args) pairs of ``jobs(barrier)`` — the args hold the shared start
+    barrier where their targets take it — each in its own spawned process; returns
+    ``{index: (ok, result or error text)}``. A process still alive after its result is killed
+    (its own PID)."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    procs = [ctx.Process(target=run_into, args=(results, i, target, *args))
+             for i, (target, args) in enumerate(jobs(barrier))]
+    [p.start() for p in procs]
+    try:
+        return {i: (ok, value) for i, ok, value in (results.get(timeout=120) for _ in procs)}
+    finally:
+        for p in procs:
+            p.join(30)
+            if p.is_alive():
+                p.kill()
