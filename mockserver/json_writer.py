@@ -7,6 +7,10 @@ Speech run, re-fetched by every poll) would cost its JSON encoding on every requ
 by `freeze` (a `FrozenDict` or `FrozenList`), it is still an ordinary dict or list to every
 reader (schema validation, tests, `json.dumps`), and `api_json` splices its encoding,
 computed once, into the response. Whoever freezes a value promises not to change it.
+
+Rendered bodies: a whole reply body kept between requests (a finished run's poll answer,
+`platform.kept_views`) is a `RenderedDict` — still a dict to every reader — whose `api_json`
+bytes were written once, when it was kept.
 """
 
 from __future__ import annotations
@@ -48,11 +52,29 @@ def freeze(value: Any) -> Any:
     return value
 
 
+class RenderedDict(dict):
+    """A reply body with its `api_json` bytes written once (`rendered`); never changed after.
+    ``journal_head`` holds the journal's excerpt of those bytes once a journal line made it
+    (`journal_fields.response_head`): one object shared by every line of this answer."""
+
+    __slots__ = ("rendered_json", "journal_head")
+
+
+def rendered(body: dict) -> RenderedDict:
+    """``body`` as a `RenderedDict`, its bytes written now."""
+    kept = RenderedDict(body)
+    kept.rendered_json = api_json(body)
+    kept.journal_head = None
+    return kept
+
+
 def compact_json(value: Any) -> bytes:
     return encode_text(value).encode("utf-8")
 
 
 def api_json(body: Any) -> bytes:
+    if type(body) is RenderedDict:
+        return body.rendered_json
     if type(body) is not dict and not isinstance(body, dict):
         return encode_text(body).encode("utf-8")
     if "id" in body or "status" in body:

@@ -166,7 +166,7 @@ class Pipeline:
             duration, platform.journal.line_seq(), platform.module_of_tag.get(op.tag) if op else None,
             run_id_of(op, path_values, reply), facts, path_run_of(path_values) if path_values else None,
             scope.get("query_string", b""), reply_facts(op, reply), scope["headers"], request_excerpt(ctx),
-            reply.headers, response_head(response, reply.media_type)))
+            reply.headers, response_head(response, reply.media_type, reply.body)))
 
     async def _run(self, ctx: Ctx, path_values: dict[str, str]) -> Reply:
         platform, op, request = self.platform, ctx.op, ctx.request
