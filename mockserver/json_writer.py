@@ -16,9 +16,22 @@ bytes were written once, when it was kept.
 from __future__ import annotations
 
 import json
+from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 
-encode_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# The C encoder `JSONEncoder.encode` builds on every call, built once: ≈ 0.5 µs a reply less.
+# Without circular-reference markers, so it holds no state between calls (thread-safe); the
+# mock's bodies are trees it builds itself.
+_C_ENCODER = c_make_encoder(None, _ENCODER.default, c_encode_basestring, None, ":", ",", False, False, True) \
+    if c_make_encoder is not None and c_encode_basestring is not None else None
+
+
+def encode_text(value: Any) -> str:
+    """``value`` as compact JSON text (non-ASCII kept as is)."""
+    if _C_ENCODER is None:  # no C accelerator in this Python: the pure encoder
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
 
 
 class _KeptEncoding:
@@ -82,7 +95,23 @@ def api_json(body: Any) -> bytes:
                {k: body[k] for k in ("id", "status") if k in body}
     for value in body.values():
         if isinstance(value, FROZEN_TYPES):
-            members = [encode_text(k) + ":" + (v.json() if isinstance(v, FROZEN_TYPES) else encode_text(v))
-                       for k, v in body.items()]
-            return ("{" + ",".join(members) + "}").encode("utf-8")
+            return _spliced(body).encode("utf-8")
     return encode_text(body).encode("utf-8")
+
+
+def _spliced(body: dict) -> str:
+    """``body``'s JSON with each frozen member's kept encoding spliced in; the members between
+    frozen ones are encoded together, one encoder call per run of them, not two per member."""
+    parts: list[str] = []
+    run: dict = {}
+    for key, value in body.items():
+        if isinstance(value, FROZEN_TYPES):
+            if run:
+                parts.append(encode_text(run)[1:-1])
+                run = {}
+            parts.append(encode_text(key) + ":" + value.json())
+        else:
+            run[key] = value
+    if run:
+        parts.append(encode_text(run)[1:-1])
+    return "{" + ",".join(parts) + "}"
