@@ -425,9 +425,11 @@ class Ledger:
                 depth, _last = self._ordered_tail(client_id)
             if depth >= min(window, self.store.count(TXN, owner=client_id)):
                 window = limit  # the whole window is in time order: its newest `limit` are the answer
+        if cached is not None:  # the list kept at this token: nothing to read
+            return _view(doc, cached)
         recent = itertools.islice(self.store.scan_entries(TXN, owner=client_id, newest_first=True), window)
         txns = [e.doc for e in sorted(recent, key=lambda e: (e.doc["at"], e.seq), reverse=True)[:limit]]
-        return _view(doc, cached if cached is not None else self._recent_keep(client_id, limit, token, txns))
+        return _view(doc, self._recent_keep(client_id, limit, token, txns))
 
     def _recent_cached(self, client_id: str, limit: int) -> tuple[tuple[int, int] | None, list | None]:
         """(the token of the client's transactions now, the view's list rendered at that token
