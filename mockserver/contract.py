@@ -266,6 +266,8 @@ class Contract:
         # same order as the full list.
         self._literal: dict[str, tuple[re.Pattern, str, dict[str, Operation]]] = {}
         self._by_segments: dict[int, list[tuple[re.Pattern, str, dict[str, Operation]]]] = {}
+        # The methods of each path, sorted once (Allow of a 405); shared: callers only read them.
+        self._allowed: dict[str, list[str]] = {template: sorted(by_method) for _r, template, by_method in self._routes}
         for route in self._routes:
             template = route[1]
             if "{" not in template:
@@ -392,16 +394,21 @@ class Contract:
         """(operation, path params, methods of the matching path). A known path with no
         operation for ``method`` → 405 with those methods in ``Allow``."""
         literal = self._literal.get(path)
-        candidates = [literal] if literal is not None else self._by_segments.get(path.count("/"), ())
-        for regex, _template, by_method in candidates:
+        if literal is not None:  # the path is the template itself: no parameters to match
+            by_method = literal[2]
+            op = by_method.get(method)
+            if op is None and method == "HEAD":
+                op = by_method.get("GET")
+            return op, {}, self._allowed[literal[1]]
+        for regex, template, by_method in self._by_segments.get(path.count("/"), ()):
             m = regex.match(path)
             if m:
                 op = by_method.get(method)
                 if op is None and method == "HEAD":
                     op = by_method.get("GET")
                 if op is None:
-                    return None, {}, sorted(by_method)
-                return op, dict(zip(op.path_param_names, m.groups())), sorted(by_method)
+                    return None, {}, self._allowed[template]
+                return op, dict(zip(op.path_param_names, m.groups())), self._allowed[template]
         return None, {}, []
 
     def operation_list(self) -> list[tuple[str, str, str, str]]:
