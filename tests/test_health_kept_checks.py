@@ -51,3 +51,14 @@ def test_each_answer_has_its_own_timestamp(api):
     first = health(api)[1]["timestamp"]
     api.advance(1.5)
     assert health(api)[1]["timestamp"] != first
+
+
+def test_a_kept_answer_is_only_reused_within_its_millisecond_and_checks(api):
+    first = api.get("/api/v1/health")
+    assert api.get("/api/v1/health").content == first.content  # the manual clock stood still
+    api.advance(0.001)
+    moved = api.get("/api/v1/health")
+    assert moved.json()["timestamp"] != first.json()["timestamp"]
+    assert api.put("/__mock/health", json={"checks": {"queue": "unhealthy"}}).status_code == 200
+    same_instant = api.get("/api/v1/health")
+    assert same_instant.status_code == 503 and same_instant.json()["timestamp"] == moved.json()["timestamp"]
