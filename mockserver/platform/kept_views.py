@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-CAPACITY = 1024  # views kept at most (the oldest kept goes first); a few MiB at most
+CAPACITY = 256  # views kept at most (the oldest kept goes first): a CV DeepMatch answer, dict and
+# bytes, is ≈ 10 KiB, so ≈ 2.5 MiB at most (the RSS goal of #14 counts)
 
 
 class KeptViews:
@@ -47,7 +48,7 @@ class KeptViews:
         if token == self._writes:
             views = self._views
             if len(views) >= self.capacity and (kind, key) not in views:
-                del views[next(iter(views))]
+                views.pop(next(iter(views), None), None)
             views[(kind, key)] = (owner, valid_from, value)
         return value
 
