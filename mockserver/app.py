@@ -33,6 +33,7 @@ from .platform.shared_state import SharedState
 from .scenarios import ScenarioError, Scenarios
 from .scheduler import Scheduler
 from .store import Store, open_store
+from .platform import kept_views
 from .webhooks.admission import Resolver, system_resolver
 from .webhooks.engine import WebhookEngine
 
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     check_faults(scenarios, contract)
     for module in modules:
         module.check_scenarios(scenarios)
-    store = store if store is not None else open_store(settings.state, settings.store)
+    store = kept_views.watch(store if store is not None else open_store(settings.state, settings.store))
     persisted = store.get(CLOCK_KIND, "clock")
     if clock is None:
         start = settings.clock_start

@@ -138,8 +138,21 @@ class Clock:
 _ISO_PREFIXES: dict[int, str] = {}  # second -> "YYYY-MM-DDTHH:MM:SS." (a run's several instants)
 
 
+_ISO_TEXTS: dict[float, str] = {}  # instant -> its text: a run's instants are shown again and again
+
+
 def iso(ts: float) -> str:
-    """ISO 8601 UTC with milliseconds; per-second prefixes are cached (hot path)."""
+    """ISO 8601 UTC with milliseconds; the texts of recent instants, and per-second prefixes,
+    are kept (hot path: every list row and poll shows two or three)."""
+    text = _ISO_TEXTS.get(ts)
+    if text is None:
+        if len(_ISO_TEXTS) >= 4096:
+            _ISO_TEXTS.clear()
+        text = _ISO_TEXTS[ts] = _iso_text(ts)
+    return text
+
+
+def _iso_text(ts: float) -> str:
     second = int(ts // 1)
     micros = round((ts - second) * 1_000_000)  # as datetime.fromtimestamp rounds
     if micros >= 1_000_000:

@@ -250,6 +250,10 @@ def _codes_of(response: dict, components: dict) -> list[str]:
     return codes
 
 
+TEMPLATED_KEPT = 1024  # concrete paths whose template match is kept (then the table starts afresh)
+TEMPLATED_KEPT_LENGTH = 200  # longer paths are matched every time (the table stays small)
+
+
 class Contract:
     """The parsed contract: operations by id, a router, and compiled validators."""
 
@@ -266,6 +270,11 @@ class Contract:
         # same order as the full list.
         self._literal: dict[str, tuple[re.Pattern, str, dict[str, Operation]]] = {}
         self._by_segments: dict[int, list[tuple[re.Pattern, str, dict[str, Operation]]]] = {}
+        # Paths matched against the templates lately (a client polls the same run again and
+        # again): path -> `_match_template`'s answer, a pure function of the path.
+        self._templated: dict[str, tuple] = {}
+        # The methods of each path, sorted once (Allow of a 405); shared: callers only read them.
+        self._allowed: dict[str, list[str]] = {template: sorted(by_method) for _r, template, by_method in self._routes}
         for route in self._routes:
             template = route[1]
             if "{" not in template:
@@ -392,17 +401,37 @@ class Contract:
         """(operation, path params, methods of the matching path). A known path with no
         operation for ``method`` → 405 with those methods in ``Allow``."""
         literal = self._literal.get(path)
-        candidates = [literal] if literal is not None else self._by_segments.get(path.count("/"), ())
-        for regex, _template, by_method in candidates:
+        if literal is not None:  # the path is the template itself: no parameters to match
+            by_method = literal[2]
+            op = by_method.get(method)
+            if op is None and method == "HEAD":
+                op = by_method.get("GET")
+            return op, {}, self._allowed[literal[1]]
+        found = self._templated.get(path)
+        if found is None:
+            found = self._match_template(path)
+            if len(path) <= TEMPLATED_KEPT_LENGTH:
+                if len(self._templated) >= TEMPLATED_KEPT:
+                    self._templated.clear()
+                self._templated[path] = found
+        template, by_method, groups = found
+        if by_method is None:
+            return None, {}, []
+        op = by_method.get(method)
+        if op is None and method == "HEAD":
+            op = by_method.get("GET")
+        if op is None:
+            return None, {}, self._allowed[template]
+        return op, dict(zip(op.path_param_names, groups)), self._allowed[template]
+
+    def _match_template(self, path: str) -> tuple[str | None, dict[str, Operation] | None, tuple]:
+        """(template, its operations by method, the parameter values) of the first template
+        ``path`` matches, or (None, None, ())."""
+        for regex, template, by_method in self._by_segments.get(path.count("/"), ()):
             m = regex.match(path)
             if m:
-                op = by_method.get(method)
-                if op is None and method == "HEAD":
-                    op = by_method.get("GET")
-                if op is None:
-                    return None, {}, sorted(by_method)
-                return op, dict(zip(op.path_param_names, m.groups())), sorted(by_method)
-        return None, {}, []
+                return template, by_method, m.groups()
+        return None, None, ()
 
     def operation_list(self) -> list[tuple[str, str, str, str]]:
         """(method, path, operationId, summary) for every operation, in contract order."""

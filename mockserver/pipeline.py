@@ -100,11 +100,12 @@ class Pipeline:
         platform = self.platform
         started = time.perf_counter()
         store_down: StoreUnavailable | None = None
-        try:
-            platform.sync()
-        except StoreUnavailable as exc:
-            store_down = exc
-            platform.outage.failed(exc)
+        if platform.store.shared:  # `Platform.sync` has nothing to do otherwise (the common case)
+            try:
+                platform.sync()
+            except StoreUnavailable as exc:
+                store_down = exc
+                platform.outage.failed(exc)
         now = platform.clock.now()
         rid = platform.ids.request_id(now)
         op, path_values, allowed = platform.contract.match(request.method, request.scope["path"])
@@ -139,7 +140,8 @@ class Pipeline:
                 reply = error_reply(ApiError(500, "INTERNAL_ERROR"), platform, rid)
             finally:
                 facts = request_facts(ctx, path_values)  # before close: hashes upload heads
-                await ctx.input.close()
+                if ctx.input.files:
+                    await ctx.input.close()
             if platform.settings.strict:
                 reply = self._check(op, reply, rid)
         response = self._render(reply, request.method)
@@ -166,7 +168,7 @@ class Pipeline:
             duration, platform.journal.line_seq(), platform.module_of_tag.get(op.tag) if op else None,
             run_id_of(op, path_values, reply), facts, path_run_of(path_values) if path_values else None,
             scope.get("query_string", b""), reply_facts(op, reply), scope["headers"], request_excerpt(ctx),
-            reply.headers, response_head(response, reply.media_type)))
+            reply.headers, response_head(response, reply.media_type, reply.body)))
 
     async def _run(self, ctx: Ctx, path_values: dict[str, str]) -> Reply:
         platform, op, request = self.platform, ctx.op, ctx.request
@@ -179,27 +181,27 @@ class Pipeline:
         if op.submit and ctx.key is not None:
             check_submit_rate(platform.store, platform.clock, ctx.client.id,
                               platform.registry.rate_limit(ctx.key), ctx.now)
-        await self._faults(ctx)
+        faults, scenario_only = platform.scenarios.fault_candidates(op.operation_id)
+        if faults and not (scenario_only and "x-mock-scenario" not in request.headers):
+            await self._faults(ctx, faults)  # else every candidate needs an X-Mock-Scenario not sent
         if path_values or op.query_params:
             path, query = parse_params(op, request, path_values)
         else:  # nothing to parse or validate (parse_params would return the same)
             path, query = {}, {}
-        ctx.input = await read_body(op, request, platform.body_limits.get(op.operation_id),
-                                    unknown_fields=platform.setting(op.permission or "", "unknownFields", "ignore",
-                                                                    client=ctx.client))
+        if op.body is not None:
+            ctx.input = await read_body(op, request, platform.body_limits.get(op.operation_id),
+                                        unknown_fields=platform.setting(op.permission or "", "unknownFields",
+                                                                        "ignore", client=ctx.client))
+        # else: no body to read; ctx.input is the empty RequestInput read_body would give
         ctx.input.path, ctx.input.query = path, query
         handler = platform.handlers.get(op.operation_id)
         if handler is None:
             raise ApiError(500, "INTERNAL_ERROR", f"{op.operation_id} is not simulated by this mock build.")
         return await handler(ctx)
 
-    async def _faults(self, ctx: Ctx) -> None:
+    async def _faults(self, ctx: Ctx, faults: list[dict]) -> None:
+        """Apply the first of ``faults`` (the operation's candidates) that matches, if any."""
         platform = self.platform
-        faults = platform.scenarios.faults_for(ctx.op.operation_id)
-        if not faults:
-            return
-        if "x-mock-scenario" not in ctx.request.headers and all("scenario" in f["when"] for f in faults):
-            return  # every candidate needs an X-Mock-Scenario this request does not send
         facts = Facts(operation=ctx.op.operation_id, module=platform.module_of_tag.get(ctx.op.tag, ""),
                       client=ctx.client.id if ctx.client else "", key=ctx.key.key if ctx.key else "",
                       scenario=ctx.request.headers.get("x-mock-scenario"),

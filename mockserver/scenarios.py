@@ -214,6 +214,18 @@ class Scenarios:
             self._fault_index = index
         return index.get(operation, []) + index.get("*", [])
 
+    def fault_candidates(self, operation: str) -> tuple[list[dict], bool]:
+        """`faults_for` ``operation``, kept per operation (asked on every request), and
+        whether every one of them needs an ``X-Mock-Scenario`` header to apply."""
+        kept = self.__dict__.get("_fault_candidates")
+        if kept is None:
+            kept = self._fault_candidates = {}
+        candidates = kept.get(operation)
+        if candidates is None:
+            faults = self.faults_for(operation)
+            candidates = kept[operation] = (faults, all("scenario" in f["when"] for f in faults))
+        return candidates
+
     def fault(self, facts: Facts, elapsed: float) -> dict | None:
         """The first active fault for ``facts``, ``elapsed`` virtual seconds after start."""
         for fault in self.faults_for(facts.operation):

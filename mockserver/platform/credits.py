@@ -55,9 +55,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..clock import iso
-from ..json_writer import freeze
+from ..json_writer import freeze, rendered
 from ..store.base import Entry
 from ..store.memory import MemoryStore
+from .kept_views import kept_views
 
 MODULES = ("speech", "cvdeepmatch", "cvdeepsearch", "interview")
 ACCOUNT = "account"
@@ -65,6 +66,7 @@ TXN = "txn"
 SETTLEMENT = "settlement"
 HOLD = "hold"
 RECENT_WINDOW = 200  # newest transactions (by recording order) re-sorted by time for the summary
+API_LIMIT = 20  # recent transactions `GET /api/v1/credits` shows: its view is kept between reads
 
 log = logging.getLogger("zenhire_mock")
 
@@ -418,10 +420,32 @@ class Ledger:
         return self._change(client_id, apply, txn)
 
     # -- reading ---------------------------------------------------------------------------
-    def summary(self, client_id: str, now: float, limit: int = 20) -> dict:
+    def summary(self, client_id: str, now: float, limit: int = API_LIMIT) -> dict:
         if self.store.shared:
             return self._shared_summary(client_id, now, limit)
         self.settle(client_id, now)
+        views = kept_views(self.store) if limit == API_LIMIT else None
+        if views is None:
+            return self._summary(client_id, limit)
+        # The API's view, rendered once (`kept_views`): kept on the account document, so any
+        # write of the account (a hold, a settlement, a top-up) or a purge drops it; kept with
+        # the transactions' token, so a transaction recorded without one drops it too.
+        kept_since = views.token()
+        txn_token = self._txn_token(client_id)
+        kept = views.get(ACCOUNT, client_id, client_id, now)
+        if kept is not None and kept[0] == txn_token:
+            return kept[1]
+        view = rendered(self._summary(client_id, limit))
+        views.keep(ACCOUNT, client_id, client_id, float("-inf"), (txn_token, view), kept_since)
+        return view
+
+    def _txn_token(self, client_id: str) -> tuple[int, int]:
+        """Changes with every transaction of the client this ledger records and with a purge
+        (see `_recent_cached`)."""
+        return self._txn_gen.get(client_id, 0), self.store.count(TXN, owner=client_id)
+
+    def _summary(self, client_id: str, limit: int) -> dict:
+        """The view of `summary`, read and rendered (settlements due applied already)."""
         doc = self.account(client_id)
         token, cached = self._recent_cached(client_id, limit)
         # Settlements are recorded in time order per run but may interleave across runs:
@@ -432,9 +456,11 @@ class Ledger:
                 depth, _last = self._ordered_tail(client_id)
             if depth >= min(window, self.store.count(TXN, owner=client_id)):
                 window = limit  # the whole window is in time order: its newest `limit` are the answer
+        if cached is not None:  # the list kept at this token: nothing to read
+            return _view(doc, cached)
         recent = itertools.islice(self.store.scan_entries(TXN, owner=client_id, newest_first=True), window)
         txns = [e.doc for e in sorted(recent, key=lambda e: (e.doc["at"], e.seq), reverse=True)[:limit]]
-        return _view(doc, cached if cached is not None else self._recent_keep(client_id, limit, token, txns))
+        return _view(doc, self._recent_keep(client_id, limit, token, txns))
 
     def _recent_cached(self, client_id: str, limit: int) -> tuple[tuple[int, int] | None, list | None]:
         """(the token of the client's transactions now, the view's list rendered at that token
@@ -445,7 +471,7 @@ class Ledger:
         kept under a token newer than what it shows."""
         if not limit or self.store.shared:
             return None, None
-        token = (self._txn_gen.get(client_id, 0), self.store.count(TXN, owner=client_id))
+        token = self._txn_token(client_id)
         kept = self._recent.get((client_id, limit))
         return token, (kept[1] if kept is not None and kept[0] == token else None)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..json_writer import encode_text
+from ..json_writer import RenderedDict, encode_text
 
 EXCERPT_BYTES = 1024
 MASK = "[masked]"  # ASCII keeps the excerpts compact strings (1 byte per character)
@@ -84,9 +84,19 @@ def request_excerpt(ctx) -> str | None:
     return None
 
 
-def response_head(response, media_type: str | None) -> tuple[bytes, int] | None:
+def response_head(response, media_type: str | None, reply_body: Any = None) -> tuple[bytes, int] | None:
     """The first bytes of a rendered text/JSON response body and its length (a streamed
-    body — audio, large results — is not kept); masked and decoded only when read."""
+    body — audio, large results — is not kept); masked and decoded only when read.
+
+    For a kept answer (``reply_body`` a `RenderedDict`, the same bytes on every request) the
+    excerpt is made once and shared by its lines: the journal block that holds many of them
+    stores it once (marshal writes a repeated object as a reference), so it costs neither the
+    compression of another KiB nor its memory."""
+    if type(reply_body) is RenderedDict:
+        head = reply_body.journal_head
+        if head is None:
+            head = reply_body.journal_head = response_head(response, media_type)
+        return head
     body = getattr(response, "body", None)
     media = media_type or ""
     if not body or not ("json" in media or media.startswith("text/")):

@@ -22,6 +22,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from mockserver.clock import iso, parse_iso
 from mockserver.errors import validation_error
+from mockserver.json_writer import freeze, joined
+from mockserver.platform.kept_views import KeptViews, kept_views
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter
 from mockserver.modules.speech.runs import API_RUN_KIND, run_status
 from mockserver.store import Entry
@@ -85,9 +87,27 @@ def list_page(store, client_id: str, query: dict[str, Any], now: float) -> dict:
     keep = run_filter(query)
     limit = int(query.get("limit", DEFAULT_LIMIT))
     before_seq = decode_cursor(query["cursor"], "INVALID_PARAMETERS") if query.get("cursor") else None
+    views = kept_views(store)
+    token = views.token() if views is not None else 0
     entries = store.scan_entries(API_RUN_KIND, owner=client_id, newest_first=True, before_seq=before_seq)
     page, next_cursor = paginate(_with_status(entries, now), limit, keep)
     return {
-        "runs": [list_row(doc, now) for doc in page],
+        "runs": _rows(page, now, client_id, views, token),
         "pagination": {"limit": limit, "hasMore": next_cursor is not None, "nextCursor": next_cursor},
     }
+
+
+def _rows(page: list[dict], now: float, client_id: str, views: KeptViews | None, token: int) -> list:
+    """The page's rows; a finished run's row is fixed, so it is kept (`kept_views`, dropped by
+    any write of its summary or a purge) and its JSON written once for every later page."""
+    if views is None:
+        return [list_row(doc, now) for doc in page]
+    rows = []
+    for doc in page:
+        row = views.get(API_RUN_KIND, doc["id"], client_id, now)
+        if row is None:
+            row = list_row(doc, now)
+            if now >= doc["finish_at"]:  # terminal from its finish on: the row no longer changes
+                row = views.keep(API_RUN_KIND, doc["id"], client_id, doc["finish_at"], freeze(row), token)
+        rows.append(row)
+    return joined(rows)
