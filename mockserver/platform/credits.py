@@ -144,7 +144,8 @@ class Ledger:
         self._txn_gen: dict[str, int] = {}
         self._recent: dict[tuple[str, int], tuple[tuple[int, int], list]] = {}
         # Shared store: per (client, limit), (the stamp read before the view, the virtual time
-        # its first pending settlement falls due, the account, its rendered transactions).
+        # its first pending settlement falls due, the rendered view — None while the client has
+        # no account: then built from its initial credits at each read —, its transactions).
         self._shared_views: dict[tuple[str, int], tuple[tuple, float, dict, list]] = {}
 
     # -- accounts -------------------------------------------------------------------------
@@ -497,7 +498,7 @@ class Ledger:
         stamp = self.store.stamp([(ACCOUNT, client_id)], [(SETTLEMENT, client_id), (TXN, client_id)])
         kept = self._shared_views.get((client_id, limit))
         if kept is not None and kept[0] == stamp and now < kept[1]:  # nothing written or due since
-            return _view(kept[2] or self._fresh(client_id), kept[3])
+            return kept[2] if kept[2] is not None else _view(self._fresh(client_id), kept[3])
         window = max(limit * 10, RECENT_WINDOW) if limit else 0
         ranges = [(SETTLEMENT, client_id, False, 0)] + ([(TXN, client_id, True, window)] if window else [])
         settled = False
@@ -513,7 +514,10 @@ class Ledger:
             if len(self._shared_views) >= 4096:  # one entry per (client, limit): a bound, not an eviction policy
                 self._shared_views.clear()
             due = min((e.doc["at"] for e in pending), default=float("inf"))
-            self._shared_views[(client_id, limit)] = (stamp, due, doc, shown)
+            view = None if doc is None else rendered(_view(doc, shown))  # its JSON written once
+            self._shared_views[(client_id, limit)] = (stamp, due, view, shown)
+            if view is not None:
+                return view
         # no account yet in this view: what it starts as (from the registry now; reading the
         # account again could see a hold written after the view: half a view)
         return _view(doc or self._fresh(client_id), shown)
