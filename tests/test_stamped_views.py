@@ -11,7 +11,8 @@ KIND = "speech_run"
 
 
 def build(views, store, key, owner="acme", now=100.0, valid_from=50.0):
-    """What a poll handler does on a miss: get, token, read the document, keep its answer."""
+    """What a poll handler does: get; on a miss token, read the document, keep its answer.
+    Returns (the answer, whether it was the kept one)."""
     kept = views.get(KIND, key, owner, now)
     if kept is not None:
         return kept, True
@@ -24,14 +25,27 @@ def test_a_kept_answer_is_used_while_the_document_is_unchanged(rstore):
     store = rstore()
     store.put(KIND, "r1", {"status": "completed"}, owner="acme")
     views = StampedViews(store)
-    assert build(views, store, "r1") == ({"answer": "completed"}, False)
+    assert build(views, store, "r1") == ({"answer": "completed"}, False)  # kept tentatively
+    assert build(views, store, "r1") == ({"answer": "completed"}, False)  # kept under its stamp
+    assert build(views, store, "r1") == ({"answer": "completed"}, True)
     assert build(views, store, "r1") == ({"answer": "completed"}, True)
 
+
+def test_no_stamp_is_read_for_a_document_with_no_view_kept(rstore):
+    store = rstore()
+    store.put(KIND, "r1", {"status": "processing"}, owner="acme")
+    views = StampedViews(store)
+    stamps = []
+    original = store.stamp
+    store.stamp = lambda docs, indexes: (stamps.append(docs), original(docs, indexes))[1]
+    assert views.get(KIND, "r1", "acme", 100.0) is None
+    assert stamps == [] and views.token(KIND, "r1") is None
 
 def test_a_write_by_another_process_makes_the_next_request_build_afresh(rstore):
     store, other = rstore(), rstore()
     store.put(KIND, "r1", {"status": "completed"}, owner="acme")
     views = StampedViews(store)
+    build(views, store, "r1")
     build(views, store, "r1")
     other.put(KIND, "r1", {"status": "failed"}, owner="acme")
     assert build(views, store, "r1") == ({"answer": "failed"}, False)
@@ -42,6 +56,7 @@ def test_a_write_between_the_token_and_the_keep_is_never_hidden(rstore):
     store, other = rstore(), rstore()
     store.put(KIND, "r1", {"status": "completed"}, owner="acme")
     views = StampedViews(store)
+    build(views, store, "r1")  # a tentative view: the next get reads a stamp
     assert views.get(KIND, "r1", "acme", 100.0) is None
     token = views.token(KIND, "r1")
     doc = store.get(KIND, "r1", owner="acme")
@@ -55,6 +70,7 @@ def test_another_tenant_a_removal_or_an_earlier_instant_gets_no_kept_answer(rsto
     store.put(KIND, "r1", {"status": "completed"}, owner="acme")
     views = StampedViews(store)
     build(views, store, "r1")
+    build(views, store, "r1")
     assert views.get(KIND, "r1", "beta", 100.0) is None
     assert views.get(KIND, "r1", "acme", 49.0) is None  # the clock set back before the finish
     assert views.get(KIND, "r1", "acme", 100.0) == {"answer": "completed"}
@@ -62,15 +78,17 @@ def test_another_tenant_a_removal_or_an_earlier_instant_gets_no_kept_answer(rsto
     assert views.get(KIND, "r1", "acme", 100.0) is None
 
 
-def test_nothing_is_kept_without_the_stamp_of_that_document(rstore):
-    store = rstore()
+def test_a_view_kept_without_a_stamp_is_never_answered(rstore):
+    store, other = rstore(), rstore()
     store.put(KIND, "r1", {"status": "completed"}, owner="acme")
     store.put(KIND, "r2", {"status": "completed"}, owner="acme")
     views = StampedViews(store)
     views.get(KIND, "r2", "acme", 100.0)
-    assert views.token(KIND, "r1") is None  # the stamp read was r2's
-    views.keep(KIND, "r1", "acme", 50.0, {"answer": "x"}, views.token(KIND, "r1"))
-    assert len(views) == 0
+    assert views.token(KIND, "r1") is None  # no stamp read for r1
+    views.keep(KIND, "r1", "acme", 50.0, {"answer": "stale?"}, views.token(KIND, "r1"))
+    other.put(KIND, "r1", {"status": "failed"}, owner="acme")  # written after it was kept
+    assert views.get(KIND, "r1", "acme", 100.0) is None
+    assert build(views, store, "r1") == ({"answer": "failed"}, False)
 
 
 def test_at_most_capacity_answers_are_kept(rstore):
@@ -78,6 +96,7 @@ def test_at_most_capacity_answers_are_kept(rstore):
     views = StampedViews(store, capacity=3)
     for n in range(5):
         store.put(KIND, f"r{n}", {"status": "completed"}, owner="acme")
+        build(views, store, f"r{n}")
         build(views, store, f"r{n}")
     assert len(views) == 3
     assert build(views, store, "r4")[1] is True and build(views, store, "r0")[1] is False

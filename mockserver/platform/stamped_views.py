@@ -9,9 +9,13 @@ write landing between the two makes the stamps differ and the next request build
 A finished run's poll then costs that one small read instead of reading the run (≈ 2 KB),
 decoding it and writing its JSON again.
 
-The same calls as `KeptViews` (`get`, `token`, `keep`): `get` reads the stamp, `token` hands
-it over for `keep`. Handlers run on the event loop's thread, one at a time between awaits, and
-the three calls are made without an await between them; the stamp is kept per thread anyway.
+The same calls as `KeptViews` (`get`, `token`, `keep`). No stamp is read for a document with
+no view kept, so a run still processing costs no extra round trip: its first terminal poll
+keeps the answer *tentatively* (no stamp was read before the run was), the next one reads the
+stamp, then the run, and keeps it under that stamp; from then on a poll is the stamp alone. A
+tentative view is never answered. Handlers run on the event loop's thread, one at a time
+between awaits, and make the three calls without an await between them; the stamp `get` read
+is kept per thread anyway.
 """
 
 from __future__ import annotations
@@ -33,16 +37,21 @@ class StampedViews:
 
     def get(self, kind: str, key: str, owner: str | None, now: float) -> Any:
         """The kept view when the document is unchanged in the store (one small read), else
-        None; the stamp read is what `token` returns next."""
+        None. Reads the stamp only when a view (even a tentative one) is kept for the
+        document; that stamp is what `token` returns next."""
+        view = self._views.get((kind, key))
+        if view is None:
+            self._read.last = None
+            return None
         stamp = self.store.stamp([(kind, key)], [])
         self._read.last = (kind, key, stamp)
-        view = self._views.get((kind, key))
-        if view is None or view[0] != owner or now < view[1] or view[2] != stamp:
+        if view[2] is None or view[2] != stamp or view[0] != owner or now < view[1]:
             return None
         return view[3]
 
     def token(self, kind: str, key: str) -> tuple | None:
-        """The stamp `get` just read for this document (taken before the document is read)."""
+        """The stamp `get` just read for this document (before the document is read), or
+        None when it read none."""
         last = getattr(self._read, "last", None)
         if last is None or last[0] != kind or last[1] != key:
             return None
@@ -50,12 +59,13 @@ class StampedViews:
 
     def keep(self, kind: str, key: str, owner: str | None, valid_from: float, value: Any,
              token: tuple | None) -> Any:
-        """Keep ``value`` under the stamp read before the document was; returns ``value``."""
-        if token is not None:
-            views = self._views
-            if len(views) >= self.capacity and (kind, key) not in views:
-                views.pop(next(iter(views), None), None)
-            views[(kind, key)] = (owner, valid_from, token, value)
+        """Keep ``value`` under the stamp read before the document was (``token``), or
+        tentatively without one (never answered; the next `get` reads a stamp); returns
+        ``value``."""
+        views = self._views
+        if len(views) >= self.capacity and (kind, key) not in views:
+            views.pop(next(iter(views), None), None)
+        views[(kind, key)] = (owner, valid_from, token, value)
         return value
 
     def __len__(self) -> int:
