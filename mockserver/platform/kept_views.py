@@ -13,7 +13,9 @@ answer never outlives what it was built from. A view is kept only if no write ha
 since the handler read the document (`token` / `keep`): a write landing in between wins.
 
 Only a store this process owns is watched (`watch`): with a shared store (Redis) another
-process may write the document, and nothing here would hear of it, so nothing is kept.
+process may write the document, and nothing here would hear of it, so nothing is kept here;
+a poll handler asks `answer_views`, which gives a shared store's `StampedViews` instead (each
+answer checked against the store's stamp of its document).
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ class KeptViews:
             return None
         return view[2]
 
-    def token(self) -> int:
-        """Taken before reading the document a view is built from; handed back to `keep`."""
+    def token(self, kind: str | None = None, key: str | None = None) -> int:
+        """Taken before reading the document a view is built from; handed back to `keep`
+        (``kind``/``key``: the document, as `StampedViews.token` needs them)."""
         return self._writes
 
     def keep(self, kind: str, key: str, owner: str | None, valid_from: float, value: Any, token: int) -> Any:
@@ -127,3 +130,20 @@ def watch(store: Any) -> Any:
 def kept_views(store: Any) -> KeptViews | None:
     """The views kept beside ``store``, or None (a shared store keeps none)."""
     return getattr(store, "kept_views", None)
+
+
+def answer_views(store: Any) -> Any:
+    """Where a handler keeps a document's rendered answer: ``store``'s `KeptViews` when this
+    process owns it; on a shared store its `StampedViews` (each answer checked against the
+    store's stamp of the document, one small read); None for a store with neither."""
+    views = getattr(store, "kept_views", None)
+    if views is not None:
+        return views
+    if not getattr(store, "shared", False) or not hasattr(store, "stamp"):
+        return None
+    views = getattr(store, "stamped_views", None)
+    if views is None:
+        from .stamped_views import StampedViews
+
+        views = store.stamped_views = StampedViews(store)
+    return views

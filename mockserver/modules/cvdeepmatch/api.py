@@ -39,7 +39,7 @@ from mockserver.modules.cvdeepmatch.runs import (
 from mockserver.modules.cvdeepmatch.submission import read_submission
 from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Platform, Reply
-from mockserver.platform.kept_views import kept_views
+from mockserver.platform.kept_views import answer_views
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.run_summary import store_summary
@@ -159,12 +159,12 @@ async def get_match(ctx: Ctx) -> Reply:
     """GET /api/v1/cvdeepmatch/{id}: throttled while processing, free once terminal."""
     platform = ctx.platform
     run_id = str(ctx.input.path["id"]).lower()
-    views = kept_views(platform.store)  # a finished run's answer, rendered once (kept_views)
+    views = answer_views(platform.store)  # a finished run's answer, rendered once (kept_views)
     if views is not None:
         kept = views.get(RUN_KIND, run_id, ctx.client_id, ctx.now)
         if kept is not None:
             return Reply(200, kept)
-        token = views.token()
+        token = views.token(RUN_KIND, run_id)
     run = platform.store.get(RUN_KIND, run_id, owner=ctx.client_id)
     if run is None:
         raise ApiError(404, "REQUEST_NOT_FOUND")

@@ -25,7 +25,7 @@ from mockserver.errors import ApiError
 from mockserver.json_writer import rendered
 from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Reply
-from mockserver.platform.kept_views import kept_views
+from mockserver.platform.kept_views import answer_views
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.run_summary import store_summary
 from mockserver.platform.throttle import check_poll
@@ -119,12 +119,12 @@ async def get_speech_analysis(ctx: Ctx) -> Reply:
     """GET /api/v1/speech/analyze/{id} → 200 in every status; 404 for unknown or foreign ids."""
     platform = ctx.platform
     run_id = str(ctx.input.path["id"])
-    views = kept_views(platform.store)  # a finished run's answer, rendered once (kept_views)
+    views = answer_views(platform.store)  # a finished run's answer, rendered once (kept_views)
     if views is not None:
         kept = views.get(RUN_KIND, run_id, ctx.client_id, ctx.now)
         if kept is not None:
             return Reply(200, kept)
-        token = views.token()
+        token = views.token(RUN_KIND, run_id)
     run = platform.store.get(RUN_KIND, run_id, owner=ctx.client_id)
     if run is None:
         raise ApiError(404, "REQUEST_NOT_FOUND")
