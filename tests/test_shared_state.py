@@ -90,6 +90,19 @@ def test_a_run_submitted_on_one_replica_polls_on_the_other_through_its_lifecycle
     assert done.json()["status"] == "success"
 
 
+def test_a_finished_run_polled_again_and_again_answers_from_its_stamped_view_until_a_reset(pair):
+    a, b = pair
+    run = speech_submitted(a)
+    a.advance(3600)
+    answers = [speech_poll(b, run["id"]) for _ in range(4)]
+    assert [r.status_code for r in answers] == [200] * 4
+    assert len({r.content for r in answers}) == 1 and answers[0].json()["status"] == "success"
+    views = b.platform.store.stamped_views
+    assert len(views) == 1  # the answer B keeps, checked against Redis by its stamp each poll
+    assert a.post("/__mock/reset", json={}).status_code == 200  # another process removes the run
+    assert speech_poll(b, run["id"]).status_code == 404
+
+
 def test_the_poll_throttle_holds_across_replicas(pair):
     a, b = pair
     run = speech_submitted(a)
