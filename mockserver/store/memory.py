@@ -257,6 +257,12 @@ class MemoryStore:
         decode = self._codec.decode
         return (Entry(rec[0], rec[3], decode(rec[2])) for rec in self._records(kind, owner, newest_first, before_seq))
 
+    def scan_keys(self, kind: str, *, owner: str, newest_first: bool = False,
+                  before_seq: int | None = None) -> Iterator[tuple[int, str]]:
+        """``scan_entries`` of one owner as (seq, key) pairs: nothing decoded (a reader that
+        keeps what it rendered of a document reads only the documents it lacks)."""
+        return ((rec[0], rec[1]) for rec in self._records(kind, owner, newest_first, before_seq))
+
     def _records(self, kind: str, owner: str | None, newest_first: bool,
                  before_seq: int | None) -> Iterator[_Record]:
         if owner is None:

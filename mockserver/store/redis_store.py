@@ -39,9 +39,8 @@ process before the writer goes on (`redis_broadcast`); anything else through `st
 read that tells a reader whether what it built from a view still stands (the credits view).
 The request path's reads go through `redis_lane` (a connection per thread, no pool layers).
 
-Locks: ``SET NX PX`` with a random token, released by a compare-and-delete script, re-entrant
-per thread, acquired with bounded backoff; a daemon thread extends held leases, so a long
-section keeps its lock while a holder killed with -9 loses it after ``lock_lease`` seconds.
+Locks: leases with a random token, re-entrant per thread, renewed while held, lost by a holder
+killed with -9 after ``lock_lease`` seconds (`redis_locks`).
 
 Failures: any connection or timeout error becomes `StoreUnavailable` with a one-line message.
 Sockets have short timeouts (connect 1 s, operation 2 s), so a dead Redis never hangs a
@@ -55,7 +54,6 @@ import json
 import logging
 import os
 import random
-import threading
 import time
 from typing import Any, Callable, Iterator
 
@@ -67,6 +65,7 @@ from . import redis_scripts as lua
 from .base import Claim, Entry, StoreUnavailable
 from .redis_broadcast import ANY, Broadcast, Watched
 from .redis_lane import Lane
+from .redis_locks import LeaseLocks
 from .memory import _IDEM, _SLOTS, MemoryStore
 
 log = logging.getLogger("zenhire_mock.store")
@@ -130,20 +129,13 @@ class RedisStore:
         self._release_claim = self._r.register_script(lua.RELEASE_CLAIM)
         self._hit = self._r.register_script(lua.HIT_WINDOW)
         self._gate = self._r.register_script(lua.POLL_GATE)
-        self._unlock = self._r.register_script(lua.UNLOCK)
-        self._extend = self._r.register_script(lua.EXTEND)
         self._scan_chunk = self._r.register_script(lua.SCAN_CHUNK)
         self._write_many = self._r.register_script(lua.WRITE_MANY)
         self._read_view = self._r.register_script(lua.READ_VIEW)
         self._stamp = self._r.register_script(lua.STAMP)
         self._stamp_args: dict[tuple, list] = {}  # the key names of each stamp asked for
-        self._lease_ms = int(lock_lease * 1000)
-        self._local_locks: dict[str, threading.RLock] = {}
-        self._depth: dict[str, int] = {}
-        self._held: dict[str, bytes] = {}  # lock name -> our lease token (renewed while held)
-        self._guard = threading.Lock()
-        self._renewer: threading.Thread | None = None
-        self._closed = threading.Event()
+        self._locks = LeaseLocks(self._r, p + "l:", int(lock_lease * 1000), self._up,
+                                 self._r.register_script(lua.UNLOCK), self._r.register_script(lua.EXTEND))
         self.broadcast = Broadcast(self._r, namespace, op_timeout=op_timeout)  # its listener starts with a first watcher
         self._lane = Lane(self._r)  # the request path's reads: a connection per thread
 
@@ -192,7 +184,7 @@ class RedisStore:
         return RedisRows(self, capacity)
 
     def close(self) -> None:
-        self._closed.set()
+        self._locks.close()
         self.broadcast.close()
         self._lane.close()
         self._r.close()
@@ -311,6 +303,29 @@ class RedisStore:
         """``scan`` with each document's `Entry` (the scan script returns seq and owner anyway)."""
         index = self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
         return self._chunks(kind, index, newest_first, before_seq)
+
+    def scan_keys(self, kind: str, *, owner: str, newest_first: bool = False,
+                  before_seq: int | None = None) -> Iterator[tuple[int, str]]:
+        """``scan_entries`` of one owner as (seq, key) pairs, read from the owner's index
+        alone (no document bodies), a chunk at a time by sequence."""
+        index = self._owner_index(kind, owner)
+        low, high, size = "-inf", "+inf" if before_seq is None else f"({before_seq}", _FIRST_CHUNK
+        while True:
+            with self._up():
+                if newest_first:
+                    got = self._r.zrevrangebyscore(index, high, low, start=0, num=size, withscores=True)
+                else:
+                    got = self._r.zrangebyscore(index, low, high, start=0, num=size, withscores=True)
+            if not got:
+                return
+            for member, score in got:
+                yield int(score), member.decode()
+            last = int(got[-1][1])
+            if newest_first:
+                high = f"({last}"
+            else:
+                low = f"({last}"
+            size = min(size * 2, _CHUNK)
 
     def _chunks(self, kind: str, index: str, newest_first: bool, before_seq: int | None) -> Iterator[Entry]:
         prefix = self._doc_prefix(kind)
@@ -513,78 +528,7 @@ class RedisStore:
         raise RuntimeError(f"store update of {kind}/{key} did not settle after 1000 attempts")
 
     # -- locks ---------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def lock(self, name: str, *, timeout: float = 30.0) -> Iterator[None]:
+    def lock(self, name: str, *, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
         """Mutual exclusion named ``name`` across every process sharing this Redis;
         re-entrant in one thread. ``TimeoutError`` when not acquired within ``timeout`` s."""
-        deadline = time.monotonic() + timeout
-        with self._guard:
-            local = self._local_locks.get(name)
-            if local is None:
-                local = self._local_locks[name] = threading.RLock()
-        # Threads of this process queue on a thread lock; only the first takes the lease.
-        if not local.acquire(timeout=max(timeout, 0)):
-            raise TimeoutError(f"store lock {name!r} not acquired within {timeout} s")
-        try:
-            depth = self._depth.get(name, 0)
-            if depth == 0:
-                token = self._acquire_lease(name, deadline, timeout)
-                with self._guard:
-                    self._held[name] = token
-                self._start_renewer()
-            self._depth[name] = depth + 1
-            try:
-                yield
-            finally:
-                self._depth[name] -= 1
-                if self._depth[name] == 0:
-                    del self._depth[name]
-                    with self._guard:
-                        token = self._held.pop(name)
-                    try:
-                        with self._up():
-                            self._unlock(keys=[f"{self._p}l:{name}"], args=[token])
-                    except StoreUnavailable as err:  # the lease expires by itself
-                        log.warning("lock %r not released (%s); its lease expires in %.0f s",
-                                    name, err, self._lease_ms / 1000)
-        finally:
-            local.release()
-
-    def _acquire_lease(self, name: str, deadline: float, timeout: float) -> bytes:
-        token = os.urandom(16).hex().encode()
-        key = f"{self._p}l:{name}"
-        pause = 0.001
-        while True:
-            with self._up():
-                if self._r.set(key, token, nx=True, px=self._lease_ms):
-                    return token
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"store lock {name!r} not acquired within {timeout} s")
-            time.sleep(min(pause * (0.5 + random.random()), left))
-            pause = min(pause * 2, 0.05)
-
-    def _start_renewer(self) -> None:
-        with self._guard:
-            if self._renewer is not None and self._renewer.is_alive():
-                return
-            self._renewer = threading.Thread(target=self._renew_leases, name="zh-store-lease", daemon=True)
-            self._renewer.start()
-
-    def _renew_leases(self) -> None:
-        """Extend every lease this store holds, a third of a lease at a time."""
-        while not self._closed.wait(self._lease_ms / 3000):
-            with self._guard:
-                held = list(self._held.items())
-            for name, token in held:
-                try:
-                    with self._up():
-                        ok = self._extend(keys=[f"{self._p}l:{name}"], args=[token, self._lease_ms])
-                    if not ok:
-                        with self._guard:  # released since the copy was taken: nothing was lost
-                            still_held = self._held.get(name) == token
-                        if still_held:
-                            log.warning("lock %r lease lost while held (expired before renewal)", name)
-                except StoreUnavailable as err:
-                    log.warning("lock %r lease not renewed: %s", name, err)
-
+        return self._locks.hold(name, timeout=timeout)
