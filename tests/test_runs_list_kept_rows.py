@@ -78,3 +78,51 @@ def test_another_tenant_never_sees_kept_rows(api):
     finished(api)
     listing(api)
     assert listing(api, key=SECOND)["runs"] == []
+
+
+def test_an_unfiltered_page_of_kept_rows_reads_no_summary(api):
+    finished(api, 3)
+    listing(api)  # renders and keeps the three rows
+    store = api.platform.store
+    reads = []
+    original_entry, original_scan = store.get_entry, store.scan_entries
+    store.get_entry = lambda *a, **k: (reads.append(a), original_entry(*a, **k))[1]
+    store.scan_entries = lambda *a, **k: (reads.append(a), original_scan(*a, **k))[1]
+    try:
+        page = listing(api)
+    finally:
+        store.get_entry, store.scan_entries = original_entry, original_scan
+    assert [row["status"] for row in page["runs"]] == ["success"] * 3
+    assert reads == []
+
+
+def test_the_unfiltered_page_pages_as_a_filtered_one_does(api):
+    run_ids = finished(api, 5)
+    listing(api)
+    unfiltered, ids = listing(api, limit=2), []
+    filtered = listing(api, limit=2, serviceType="speech")  # the scan-and-filter path
+    assert unfiltered == filtered
+    while True:
+        ids += [row["id"] for row in unfiltered["runs"]]
+        if not unfiltered["pagination"]["hasMore"]:
+            break
+        unfiltered = listing(api, limit=2, cursor=unfiltered["pagination"]["nextCursor"])
+    assert ids == list(reversed(run_ids))
+
+
+def test_a_summary_removed_after_the_index_was_read_is_left_out(api):
+    run_ids = finished(api, 2)
+    store = api.platform.store
+    original_scan_keys = store.scan_keys
+
+    def scan_then_remove(*args, **kwargs):
+        keys = list(original_scan_keys(*args, **kwargs))
+        store.delete(API_RUN_KIND, run_ids[1])  # lands between the index walk and the read
+        return iter(keys)
+
+    store.scan_keys = scan_then_remove
+    try:
+        page = listing(api)
+    finally:
+        store.scan_keys = original_scan_keys
+    assert [row["id"] for row in page["runs"]] == [run_ids[0]]

@@ -29,9 +29,16 @@ def decode_cursor(text: str, code: str, name: str = "cursor") -> int:
         raise validation_error(code, {name: ["Unknown or malformed cursor."]}) from None
 
 
+def filters_anything(keep: Callable[[dict], bool]) -> bool:
+    """Whether a predicate made here (or by a module on top of `shared_filter`) can drop a
+    row; False when the query asked for no filter at all (every row is kept)."""
+    return getattr(keep, "active", True)
+
+
 def shared_filter(query: dict[str, Any], *, status_field: str = "status",
                   project_field: str = "project") -> Callable[[dict], bool]:
-    """A row predicate for project (incl. `none`), tags (contains-all), metadata key/value, status."""
+    """A row predicate for project (incl. `none`), tags (contains-all), metadata key/value,
+    status; its ``active`` is False when the query names none of them (`filters_anything`)."""
     project = query.get("project")
     tags = [t.strip() for t in query.get("tags", "").split(",") if t.strip()] if query.get("tags") else []
     mkey = query.get("metadata_key")
@@ -57,6 +64,7 @@ def shared_filter(query: dict[str, Any], *, status_field: str = "status",
             return False
         return True
 
+    keep.active = project is not None or bool(tags) or mkey is not None or mvalue is not None or status is not None
     return keep
 
 

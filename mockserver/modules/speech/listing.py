@@ -24,7 +24,7 @@ from mockserver.clock import iso, parse_iso
 from mockserver.errors import validation_error
 from mockserver.json_writer import freeze, joined
 from mockserver.platform.kept_views import KeptViews, kept_views
-from mockserver.platform.listing import decode_cursor, paginate, shared_filter
+from mockserver.platform.listing import decode_cursor, encode_cursor, filters_anything, paginate, shared_filter
 from mockserver.modules.speech.runs import API_RUN_KIND, run_status
 from mockserver.store import Entry
 
@@ -62,6 +62,8 @@ def run_filter(query: dict[str, Any]) -> Callable[[dict], bool]:
             return False
         return shared(row)
 
+    keep.active = (filters_anything(shared) or service_type is not None or external_id is not None
+                   or after is not None or before is not None)
     return keep
 
 
@@ -89,12 +91,41 @@ def list_page(store, client_id: str, query: dict[str, Any], now: float) -> dict:
     before_seq = decode_cursor(query["cursor"], "INVALID_PARAMETERS") if query.get("cursor") else None
     views = kept_views(store)
     token = views.token() if views is not None else 0
+    if views is not None and not filters_anything(keep):  # every row kept: read only rows not kept
+        rows, next_cursor = _kept_page(store, client_id, views, token, limit, before_seq, now)
+        return {"runs": joined(rows),
+                "pagination": {"limit": limit, "hasMore": next_cursor is not None, "nextCursor": next_cursor}}
     entries = store.scan_entries(API_RUN_KIND, owner=client_id, newest_first=True, before_seq=before_seq)
     page, next_cursor = paginate(_with_status(entries, now), limit, keep)
     return {
         "runs": _rows(page, now, client_id, views, token),
         "pagination": {"limit": limit, "hasMore": next_cursor is not None, "nextCursor": next_cursor},
     }
+
+
+def _kept_page(store, client_id: str, views: KeptViews, token: int, limit: int, before_seq: int | None,
+               now: float) -> tuple[list, str | None]:
+    """An unfiltered page walked by the owner's index alone (`scan_keys`): a kept row needs
+    no document; the others are read and rendered (and kept once finished). The cursor is
+    the last row's sequence, as `paginate` gives it."""
+    rows: list = []
+    last_seq = 0
+    for seq, key in store.scan_keys(API_RUN_KIND, owner=client_id, newest_first=True, before_seq=before_seq):
+        if len(rows) == limit:
+            return rows, encode_cursor(last_seq)
+        row = views.get(API_RUN_KIND, key, client_id, now)
+        if row is None:
+            entry = store.get_entry(API_RUN_KIND, key, owner=client_id)
+            if entry is None:  # removed since the index was read
+                continue
+            doc = entry.doc
+            doc["status"] = run_status(doc, now)
+            row = list_row(doc, now)
+            if now >= doc["finish_at"]:
+                row = views.keep(API_RUN_KIND, key, client_id, doc["finish_at"], freeze(row), token)
+        rows.append(row)
+        last_seq = seq
+    return rows, None
 
 
 def _rows(page: list[dict], now: float, client_id: str, views: KeptViews | None, token: int) -> list:
