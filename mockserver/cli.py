@@ -95,6 +95,9 @@ def _serve_parser(sub) -> None:
          help="how long one webhook delivery attempt may take")
     _opt(p, "log_level", "--log-level", choices=LOG_LEVELS,
          help="server log level (debug also logs every request)")
+    _opt(p, "allocator", "--allocator", choices=("system", "jemalloc"),
+         help="the C allocator: jemalloc gives freed memory back (a long-running sandbox stays "
+              "smaller; needs libjemalloc2; Linux)")
     _opt(p, "seed", "--seed", type=int, metavar="N",
          help="seed every id, token, retry jitter and outcome draw: the same requests then get the "
               "same responses, run after run (snapshot tests)", default="unseeded")
@@ -123,7 +126,7 @@ def _workers_arg(text: str) -> int:
 SERVE_SETTINGS = ("host", "port", "scenarios", "clock", "time_scale", "clock_start", "state", "store",
                   "workers", "control", "control_token", "log_level", "strict", "allow_local_webhooks",
                   "preview", "candidate_base_url", "webhook_timeout", "journal_size",
-                  "include_default_scenarios", "seed")
+                  "include_default_scenarios", "seed", "allocator")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -193,11 +196,13 @@ def _url_host(sock: socket.socket, host: str) -> str:
 
 
 def cmd_serve(args) -> int:
+    from .allocator import AllocatorError, use
     try:
         settings = settings_from_args(args)
+        use(settings.allocator)  # jemalloc: this process starts again with it (exec)
         app = build_app(settings)
         sock = bind_socket(settings)
-    except ConfigError as exc:
+    except (ConfigError, AllocatorError) as exc:
         return _fail(str(exc))
     try:
         _print_banner(settings, app.state.platform, sock)  # Ctrl-C while it prints: a quiet stop too
@@ -225,7 +230,8 @@ def _print_banner(settings: Settings, platform, sock: socket.socket) -> None:
           f"; control API: {base + '/__mock' if settings.control else 'off'}")
     workers = f"{settings.workers} worker processes" if settings.workers > 1 else "1 worker process"
     shared = "shared with every process using it" if settings.shared_store else "this process only"
-    print(f"store: {settings.store_label()} ({shared}); {workers}")
+    print(f"store: {settings.store_label()} ({shared}); {workers}"
+          + ("; allocator: jemalloc" if settings.allocator == "jemalloc" else ""))
     print("test keys:")
     for row in platform.registry.describe_keys():
         print(f"  {row['key']:<36} {row['client']:<12} {row['label']}")

@@ -19,6 +19,7 @@ from pathlib import Path
 PREVIEWS = ("cvds-results",)
 CLOCK_MODES = ("real", "scaled", "manual")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+ALLOCATORS = ("system", "jemalloc")  # the C allocator `serve` runs on (mockserver.allocator)
 ENV_PREFIX = "ZENHIRE_MOCK_"
 # The mock process's own liveness (outside the simulated platform): container HEALTHCHECK.
 LIVENESS_PATH = "/__mock/live"
@@ -67,6 +68,7 @@ class Settings:
     seed: int | None = None
     store: str = MEMORY_STORE
     workers: int = 1
+    allocator: str = "system"
     # Where each value came from (setting name → "--port" or "ZENHIRE_MOCK_PORT"), for messages.
     origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -112,6 +114,8 @@ class Settings:
             raise self._bad("port", "must be a TCP port number from 1 to 65535 (0: any free port)")
         if self.log_level not in LOG_LEVELS:
             raise self._bad("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+        if self.allocator not in ALLOCATORS:
+            raise self._bad("allocator", f"must be one of {', '.join(ALLOCATORS)}")
         for name in self.preview:
             if name not in PREVIEWS:
                 raise self._bad("preview", f"unknown preview {name!r}; known: {', '.join(PREVIEWS)}")
