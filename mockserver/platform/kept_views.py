@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..json_writer import rendered
+
 CAPACITY = 256  # views kept at most (the oldest kept goes first): a CV DeepMatch answer, dict and
 # bytes, is ≈ 10 KiB, so ≈ 2.5 MiB at most (the RSS goal of #14 counts)
 
@@ -147,3 +149,21 @@ def answer_views(store: Any) -> Any:
 
         views = store.stamped_views = StampedViews(store)
     return views
+
+
+def kept_answer(store: Any, kind: str, key: str, owner: str | None, now: float) -> tuple[Any, Any, Any]:
+    """A poll handler's first step: (the views of ``store`` or None, the answer kept for the
+    document or None, the token to keep a new answer with — taken before the document is read)."""
+    views = answer_views(store)
+    if views is None:
+        return None, None, None
+    kept = views.get(kind, key, owner, now)
+    return views, kept, (None if kept is not None else views.token(kind, key))
+
+
+def keep_answer(views: Any, kind: str, key: str, owner: str | None, valid_from: float, body: dict,
+                token: Any) -> dict:
+    """The handler's answer for a finished document, rendered once and kept (when ``views``)."""
+    if views is None:
+        return body
+    return views.keep(kind, key, owner, valid_from, rendered(body), token)

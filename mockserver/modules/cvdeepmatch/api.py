@@ -26,7 +26,6 @@ import random
 from datetime import datetime, timezone
 
 from mockserver.errors import ApiError, validation_error
-from mockserver.json_writer import rendered
 from mockserver.media.pdf import MAX_CV_BYTES, PDF_MAGIC, extract_pdf_text
 from mockserver.modules.cvdeepmatch.outcomes import (
     DEFAULT_PROCESSING_SECONDS, FINISHED, MatchChoice, draw_seconds, match_choice, plan_run, rule_problems,
@@ -39,7 +38,7 @@ from mockserver.modules.cvdeepmatch.runs import (
 from mockserver.modules.cvdeepmatch.submission import read_submission
 from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Platform, Reply
-from mockserver.platform.kept_views import answer_views
+from mockserver.platform.kept_views import keep_answer, kept_answer
 from mockserver.platform.listing import decode_cursor, paginate, shared_filter
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.run_summary import store_summary
@@ -159,20 +158,15 @@ async def get_match(ctx: Ctx) -> Reply:
     """GET /api/v1/cvdeepmatch/{id}: throttled while processing, free once terminal."""
     platform = ctx.platform
     run_id = str(ctx.input.path["id"]).lower()
-    views = answer_views(platform.store)  # a finished run's answer, rendered once (kept_views)
-    if views is not None:
-        kept = views.get(RUN_KIND, run_id, ctx.client_id, ctx.now)
-        if kept is not None:
-            return Reply(200, kept)
-        token = views.token(RUN_KIND, run_id)
+    views, kept, token = kept_answer(platform.store, RUN_KIND, run_id, ctx.client_id, ctx.now)
+    if kept is not None:  # a finished run's answer, rendered once (kept_views)
+        return Reply(200, kept)
     run = platform.store.get(RUN_KIND, run_id, owner=ctx.client_id)
     if run is None:
         raise ApiError(404, "REQUEST_NOT_FOUND")
     if is_terminal(status_at(run, ctx.now)):
-        body = poll_body(run, ctx.now)
-        if views is not None:
-            body = views.keep(RUN_KIND, run_id, ctx.client_id, run["finish_epoch"], rendered(body), token)
-        return Reply(200, body)
+        return Reply(200, keep_answer(views, RUN_KIND, run_id, ctx.client_id, run["finish_epoch"],
+                                      poll_body(run, ctx.now), token))
     check_poll(platform.store, platform.clock, ctx.client_id, run["id"], POLL_THROTTLE_CODE, ctx.now)
     headers = {"Retry-After": str(platform.clock.advertise(POLL_MIN_INTERVAL_SECONDS))}
     return Reply(200, poll_body(run, ctx.now), headers)

@@ -22,10 +22,9 @@ from __future__ import annotations
 import asyncio
 
 from mockserver.errors import ApiError
-from mockserver.json_writer import rendered
 from mockserver.platform.api_module import ApiModule
 from mockserver.platform.context import Ctx, Reply
-from mockserver.platform.kept_views import answer_views
+from mockserver.platform.kept_views import keep_answer, kept_answer
 from mockserver.platform.request_input import BodyLimit
 from mockserver.platform.run_summary import store_summary
 from mockserver.platform.throttle import check_poll
@@ -119,21 +118,16 @@ async def get_speech_analysis(ctx: Ctx) -> Reply:
     """GET /api/v1/speech/analyze/{id} → 200 in every status; 404 for unknown or foreign ids."""
     platform = ctx.platform
     run_id = str(ctx.input.path["id"])
-    views = answer_views(platform.store)  # a finished run's answer, rendered once (kept_views)
-    if views is not None:
-        kept = views.get(RUN_KIND, run_id, ctx.client_id, ctx.now)
-        if kept is not None:
-            return Reply(200, kept)
-        token = views.token(RUN_KIND, run_id)
+    views, kept, token = kept_answer(platform.store, RUN_KIND, run_id, ctx.client_id, ctx.now)
+    if kept is not None:  # a finished run's answer, rendered once (kept_views)
+        return Reply(200, kept)
     run = platform.store.get(RUN_KIND, run_id, owner=ctx.client_id)
     if run is None:
         raise ApiError(404, "REQUEST_NOT_FOUND")
     status = run_status(run, ctx.now)
     if is_terminal(status):
-        body = poll_body(run, status, ctx.now)
-        if views is not None:
-            body = views.keep(RUN_KIND, run_id, ctx.client_id, run["finish_at"], rendered(body), token)
-        return Reply(200, body)
+        return Reply(200, keep_answer(views, RUN_KIND, run_id, ctx.client_id, run["finish_at"],
+                                      poll_body(run, status, ctx.now), token))
     check_poll(platform.store, platform.clock, ctx.client_id, run["id"], POLL_THROTTLE_CODE, ctx.now)
     interval = platform.clock.advertise(poll_interval_seconds(status, run["created_at"], ctx.now))
     position = None
