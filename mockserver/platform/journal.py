@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import logging
 import marshal
+import operator
 import threading
 import zlib
 from collections import deque
@@ -175,7 +176,8 @@ class Journal:
         self._rows = rows if rows is not None else MemoryRows(capacity)
         self._append_next = getattr(self._rows, "append_next", None)  # a cursor taken with the append
         if hasattr(self._rows, "request_lines"):  # a store's rows keep request lines as we do
-            self._rows.request_lines = (json_halves, lambda values: expand(from_json(values)))
+            self._rows.request_lines = (operator.itemgetter(_LINE_CLIENT), json_halves,
+                                        lambda values: expand(from_json(values)))
 
     @classmethod
     def for_store(cls, store: Any, capacity: int) -> "Journal":

@@ -40,7 +40,6 @@ log = logging.getLogger("zenhire_mock.journal")
 
 _BYTES = "\x00b"
 _CHUNK = 256
-_LINE_CLIENT = 5  # a kept request line's client (journal_line.CLIENT)
 _BATCH = 256  # lines per append script call
 _GATHER = 0.005  # seconds the writer waits after a first line, so busy moments write batches
 _QUEUE_LIMIT = 50_000  # lines queued at most while the writer cannot keep up (or Redis is down)
@@ -113,9 +112,8 @@ def _hook(obj: dict) -> Any:
 
 
 def encode_line(entry: dict[str, Any]) -> bytes:
-    client = json.dumps(entry.get("client"), ensure_ascii=False)
     body = json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=_default)
-    return (client + "\x00" + body).encode()
+    return _client_prefix(entry.get("client")) + body.encode()
 
 
 def encode_split(entry: dict[str, Any]) -> tuple[bytes, bytes]:
@@ -127,8 +125,7 @@ def encode_split(entry: dict[str, Any]) -> tuple[bytes, bytes]:
     head = dump(items[:at])[:-1] + ("," if at else "") + '"seq":'
     after = items[at + 1:]
     tail = ("," + dump(after)[1:]) if after else "}"
-    client = json.dumps(entry.get("client"), ensure_ascii=False)
-    return (client + "\x00" + head).encode(), tail.encode()
+    return _client_prefix(entry.get("client")) + head.encode(), tail.encode()
 
 
 def _client_prefix(client: str | None) -> bytes:
@@ -148,9 +145,10 @@ class RedisRows:
         self._append_many = r.register_script(APPEND_MANY)
         self._read = r.register_script(READ)
         self._clear_client = r.register_script(CLEAR_CLIENT)
-        # How an API request's kept line (not a dict) is written and read back: (its JSON
-        # halves around the sequence, the entry of its decoded array); set by the journal.
-        self.request_lines: tuple[Callable[[Any], tuple[str, str]], Callable[[list], dict]] | None = None
+        # How an API request's kept line (not a dict) is written and read back: (its client,
+        # its JSON halves around the sequence, the entry of its decoded array); set by the journal.
+        self.request_lines: tuple[Callable[[Any], str | None], Callable[[Any], tuple[str, str]],
+                                  Callable[[list], dict]] | None = None
         # Lines not yet written: (with a sequence '1' | '0', the line: a dict or a kept
         # request line). The writer thread takes them all at once.
         self._queue: list[tuple[str, Any]] = []
@@ -220,8 +218,9 @@ class RedisRows:
         args: list[Any] = [self.capacity]
         for mode, line in batch:
             if not isinstance(line, dict):  # a kept request line: its JSON array
-                head, tail = self.request_lines[0](line)
-                args += ["1", _client_prefix(line[_LINE_CLIENT]) + head.encode(), tail.encode()]
+                client_of, halves, _ = self.request_lines
+                head, tail = halves(line)
+                args += ["1", _client_prefix(client_of(line)) + head.encode(), tail.encode()]
             elif mode == "1":
                 args += [mode, *encode_split(line)]
             else:
@@ -295,7 +294,7 @@ class RedisRows:
     def _decode(self, raw: bytes) -> dict[str, Any]:
         payload = raw[raw.index(b"\x00") + 1:]
         if payload[:1] == b"[":
-            return self.request_lines[1](json.loads(payload))
+            return self.request_lines[2](json.loads(payload))
         return json.loads(payload, object_hook=_hook)
 
     def clear(self, client: str | None) -> None:
