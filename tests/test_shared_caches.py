@@ -42,7 +42,20 @@ def test_a_broadcast_returns_only_after_every_subscribed_process_ran_its_handler
 
 
 def test_a_broadcast_to_nobody_returns_at_once_with_no_acknowledgement(rstore):
-    assert rstore().broadcast.send("journal") == 0
+    # a namespace of its own: another test's dropped store may still be leaving the shared one
+    assert rstore(namespace="zh-alone").broadcast.send("journal") == 0
+
+
+def test_a_closed_broadcast_has_left_the_channel_when_close_returns(rstore):
+    sender, leaving = rstore(), rstore()
+    seen = []
+    leaving.broadcast.on(seen.append)
+    assert leaving.broadcast.wait_live()
+    assert sender.broadcast.send("journal") == 1
+    leaving.broadcast.close()  # its Redis connection stays open: only the leave itself counts
+    assert not leaving.broadcast.live
+    assert sender.broadcast.send("journal") == 0  # not counted, not waited for
+    assert seen.count("journal") == 1
 
 
 def test_a_watched_document_is_read_once_then_again_only_after_another_process_writes_it(rstore):

@@ -44,6 +44,7 @@ class Broadcast:
         self._client = client
         self._wait_step = max(op_timeout / 2, 0.01)  # one BLPOP blocks less than the socket allows
         self._channel = f"{namespace}:bc"
+        self._wake_channel = f"{namespace}:bc-wake:{os.urandom(6).hex()}"  # only this process listens
         self._ack_prefix = f"{namespace}:bc-ack:"
         self.ack_timeout = ack_timeout
         self._handlers: list[Callable[[str], None]] = []
@@ -98,8 +99,18 @@ class Broadcast:
         return got
 
     def close(self) -> None:
+        """Stop listening, and return once this process has left the channel (bounded): a
+        `send` from anyone afterwards no longer counts or waits for it."""
         self._closed.set()
         self._live = False
+        thread = self._thread
+        if thread is None or thread is threading.current_thread() or not thread.is_alive():
+            return
+        try:
+            self._client.publish(self._wake_channel, "close")  # the listener looks up at once
+        except _ERRORS:
+            pass  # Redis is gone: so is the subscription; the listener ends on its own
+        thread.join(timeout=3.0)
 
     # -- the listener thread's side ---------------------------------------------------------
     def _dispatch(self, topic: str) -> None:
@@ -157,18 +168,22 @@ class Watched:
         return value
 
 
-def _leave(pubsub: Any, msg: dict | None, client: redis.Redis, ack_prefix: str) -> None:
-    """Unsubscribe for an owner that is gone, answering every message a sender counted us for
-    until Redis confirms (a message published before the UNSUBSCRIBE arrives before its
-    confirmation; one published after it does not count us)."""
+def _leave(pubsub: Any, msg: dict | None, client: redis.Redis, channel: str, ack_prefix: str) -> None:
+    """Unsubscribe for an owner that is gone or closed, answering every message a sender
+    counted us for until Redis confirms (a message published before the UNSUBSCRIBE arrives
+    before its confirmations; one published after it does not count us)."""
     pubsub.unsubscribe()
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
-        if msg is not None and msg["type"] == "message":
+        if msg is not None and msg["type"] == "message" and _name(msg["channel"]) == channel:
             _acknowledge(client, ack_prefix + msg["data"].decode().partition("\x00")[2])
-        elif msg is not None and msg["type"] == "unsubscribe":
-            return
+        elif msg is not None and msg["type"] == "unsubscribe" and not msg["data"]:
+            return  # the last channel left (one UNSUBSCRIBE drops them all at once)
         msg = pubsub.get_message(timeout=0.5)
+
+
+def _name(channel: bytes | str) -> str:
+    return channel.decode() if isinstance(channel, bytes) else channel
 
 
 def _listen(ref: "weakref.ref[Broadcast]") -> None:
@@ -178,7 +193,8 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
     owner = ref()
     if owner is None:
         return
-    client, ack_prefix = owner._client, owner._ack_prefix  # to answer a message after the owner went
+    # to answer a message after the owner went:
+    client, channel, ack_prefix = owner._client, owner._channel, owner._ack_prefix
     del owner
     while True:
         owner = ref()
@@ -186,16 +202,16 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
             return
         pubsub = owner._client.pubsub()
         try:
-            pubsub.subscribe(owner._channel)
+            pubsub.subscribe(owner._channel, owner._wake_channel)
             deadline = time.monotonic() + 2.0
             while True:  # the subscription's confirmation
                 msg = pubsub.get_message(timeout=0.5)
-                if msg is not None and msg["type"] == "subscribe":
-                    break
+                if msg is not None and msg["type"] == "subscribe" and msg["data"] == 2:
+                    break  # both channels
                 if time.monotonic() > deadline:
                     raise redis.exceptions.TimeoutError("no subscription confirmation")
             owner._dispatch(ANY)
-            owner._live = True
+            owner._live = not owner._closed.is_set()  # a close meanwhile stays closed
             if down_since is not None:
                 log.warning("shared store: change notifications restored after %.1f s",
                             time.monotonic() - down_since)
@@ -205,16 +221,16 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
                 msg = pubsub.get_message(timeout=0.5)
                 owner = ref()
                 if owner is None or owner._closed.is_set():
-                    _leave(pubsub, msg, client, ack_prefix)
+                    _leave(pubsub, msg, client, channel, ack_prefix)
                     return
-                if msg is not None and msg["type"] == "message":
+                if msg is not None and msg["type"] == "message" and _name(msg["channel"]) == channel:
                     topic, _, nonce = msg["data"].decode().partition("\x00")
                     owner._dispatch(topic)
                     owner._ack(nonce)
                 del owner
         except _ERRORS as err:
             owner = ref()
-            if owner is None:
+            if owner is None or owner._closed.is_set():
                 return
             owner._live = False
             if down_since is None:
