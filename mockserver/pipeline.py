@@ -123,7 +123,12 @@ class Pipeline:
             try:
                 if store_down is not None and not op.public:
                     raise store_down
-                reply = await self._run(ctx, path_values)
+                acks_at_end = getattr(platform.store, "acks_at_end", None) if platform.store.shared else None
+                if acks_at_end is not None:  # what its writes owe other processes, awaited once
+                    with acks_at_end():
+                        reply = await self._run(ctx, path_values)
+                else:
+                    reply = await self._run(ctx, path_values)
             except ApiError as err:
                 reply = error_reply(err, platform, rid)
             except StoreUnavailable as exc:

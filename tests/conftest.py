@@ -7,6 +7,8 @@ default scenario's test keys.
 
 from __future__ import annotations
 
+import uuid
+
 import sys
 from pathlib import Path
 
@@ -134,12 +136,14 @@ def redis_url(redis_server):
 @pytest.fixture
 def rstore(redis_url):
     """Make RedisStores on the test's Redis (``rstore(**options)``), as separate processes
-    would hold them (one per call); all closed after the test."""
+    would hold them (one per call), in a namespace of the test's own; all closed after it."""
     from mockserver.store.redis_store import RedisStore
 
     opened = []
+    namespace = f"zh-{uuid.uuid4().hex[:8]}"  # this test's: a store another test dropped may still listen on "zh"
 
     def make(**options):
+        options.setdefault("namespace", namespace)
         store = RedisStore(redis_url, **options)
         opened.append(store)
         return store

@@ -42,8 +42,7 @@ def test_a_broadcast_returns_only_after_every_subscribed_process_ran_its_handler
 
 
 def test_a_broadcast_to_nobody_returns_at_once_with_no_acknowledgement(rstore):
-    # a namespace of its own: another test's dropped store may still be leaving the shared one
-    assert rstore(namespace="zh-alone").broadcast.send("journal") == 0
+    assert rstore().broadcast.send("journal") == 0
 
 
 def test_a_closed_broadcast_has_left_the_channel_when_close_returns(rstore):
@@ -233,3 +232,14 @@ def test_the_stamp_of_one_document_moves_with_its_writes_and_its_removal(rstore)
     assert store.stamp(one, []) == absent
     store.put("speech_run", "r1", {"status": "queued"}, owner="acme")  # created again: a new sequence
     assert store.stamp(one, []) not in (absent, created, rewritten)
+
+
+def test_a_listener_that_redis_stops_answering_is_not_live_and_is_again_once_it_answers(rstore):
+    from mockserver.store.redis_broadcast import SILENCE
+
+    store = rstore()
+    store.broadcast.on(lambda topic: None)
+    assert store.broadcast.wait_live()
+    store.broadcast._heard_at -= SILENCE  # as when Redis is paused: no pong for SILENCE seconds
+    assert not store.broadcast.live
+    assert store.broadcast.wait_live()  # the listener's next ping is answered (nothing else is sent)

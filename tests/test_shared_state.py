@@ -98,9 +98,41 @@ def test_a_finished_run_polled_again_and_again_answers_from_its_stamped_view_unt
     assert [r.status_code for r in answers] == [200] * 4
     assert len({r.content for r in answers}) == 1 and answers[0].json()["status"] == "success"
     views = b.platform.store.stamped_views
-    assert len(views) == 1  # the answer B keeps, checked against Redis by its stamp each poll
+    assert len(views) == 1  # the answer B keeps: once its marked stamp is confirmed, read from nowhere
+    assert b.platform.store.broadcast.wait_live()
+    speech_poll(b, run["id"])  # confirmed under a subscription (a ticket from before it is given up)
+    reads = store_reads(b.platform.store)
+    assert [speech_poll(b, run["id"]).content for _ in range(3)] == [answers[0].content] * 3
+    assert reads == []
     assert a.post("/__mock/reset", json={}).status_code == 200  # another process removes the run
     assert speech_poll(b, run["id"]).status_code == 404
+
+
+def store_reads(store) -> list:
+    """Count a store's stamp reads (plain or marked) and document reads: round trips a kept
+    view spares."""
+    calls: list = []
+    for name in ("stamp", "marked_stamp", "get_entry", "read_view"):
+        original = getattr(store, name)
+        setattr(store, name, lambda *args, _o=original, _n=name, **kw: (calls.append(_n), _o(*args, **kw))[1])
+    return calls
+
+
+def test_a_submit_on_one_replica_shows_its_hold_in_the_others_kept_credits_view_at_once(pair):
+    a, b = pair
+    assert b.call("GET", "/api/v1/credits").status_code == 200
+    assert b.platform.store.broadcast.wait_live()
+    first = b.call("GET", "/api/v1/credits").json()  # kept under a marked stamp taken while subscribed
+    reads = store_reads(b.platform.store)
+    assert b.call("GET", "/api/v1/credits").json() == first
+    assert reads == []  # answered from the kept view: no round trip
+    heard = b.platform.store.broadcast.received
+    speech_submitted(a)
+    assert b.platform.store.broadcast.received > heard  # A answered only after B had acted on its writes
+    after = b.call("GET", "/api/v1/credits").json()
+    assert after["heldCredits"] > first["heldCredits"]
+    assert after["recentTransactions"][0]["type"] == "hold"
+    assert reads  # read again, once
 
 
 def test_the_poll_throttle_holds_across_replicas(pair):

@@ -35,11 +35,59 @@ def test_no_stamp_is_read_for_a_document_with_no_view_kept(rstore):
     store = rstore()
     store.put(KIND, "r1", {"status": "processing"}, owner="acme")
     views = StampedViews(store)
-    stamps = []
-    original = store.stamp
-    store.stamp = lambda docs, indexes: (stamps.append(docs), original(docs, indexes))[1]
+    stamps = counting_stamps(store)
     assert views.get(KIND, "r1", "acme", 100.0) is None
     assert stamps == [] and views.token(KIND, "r1") is None
+
+
+def counting_stamps(store):
+    """Count the store's stamp reads (plain or marked): each is a round trip."""
+    calls = []
+    for name in ("stamp", "marked_stamp"):
+        original = getattr(store, name)
+        setattr(store, name, lambda docs, indexes, _o=original: (calls.append(docs), _o(docs, indexes))[1])
+    return calls
+
+
+def counting_reads(store):
+    """`counting_stamps` plus the document reads."""
+    calls = counting_stamps(store)
+    original = store.get_entry
+    store.get_entry = lambda kind, key, *, owner=None: (calls.append(key), original(kind, key, owner=owner))[1]
+    return calls
+
+
+def test_a_confirmed_view_is_answered_with_no_read_until_another_process_writes_the_document(rstore):
+    store, other = rstore(), rstore()
+    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
+    views = StampedViews(store)
+    build(views, store, "r1")  # kept tentatively
+    build(views, store, "r1")  # kept under its marked stamp (the listener starts with it)
+    assert store.broadcast.wait_live()
+    build(views, store, "r1")  # confirmed again: a ticket from before the subscription is given up
+    reads = counting_reads(store)
+    for _ in range(5):
+        assert build(views, store, "r1") == ({"answer": "completed"}, True)
+    assert reads == []
+    other.put(KIND, "r1", {"status": "failed"}, owner="acme")  # told to us before put returned
+    assert build(views, store, "r1") == ({"answer": "failed"}, False)
+    assert build(views, store, "r1") == ({"answer": "failed"}, True)  # confirmed by that read
+    reads.clear()
+    assert build(views, store, "r1") == ({"answer": "failed"}, True)
+    assert reads == []
+
+
+def test_a_confirmed_view_is_checked_by_a_read_while_notifications_are_down(rstore):
+    store = rstore()
+    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
+    views = StampedViews(store)
+    build(views, store, "r1")
+    build(views, store, "r1")
+    assert store.broadcast.wait_live()
+    store.broadcast._live = False  # as the listener sets it when its connection fails
+    reads = counting_reads(store)
+    assert build(views, store, "r1") == ({"answer": "completed"}, True)
+    assert len(reads) == 1  # the marked stamp: unchanged, answered from the view
 
 def test_a_write_by_another_process_makes_the_next_request_build_afresh(rstore):
     store, other = rstore(), rstore()

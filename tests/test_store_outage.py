@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 import uuid
 
 import pytest
@@ -23,6 +24,7 @@ from mockserver.app import create_app
 from mockserver.config import Settings
 from mockserver.platform.outage import without_credentials
 from mockserver.store import MemoryStore, StoreUnavailable
+from mockserver.store.redis_broadcast import SILENCE
 from mockserver.store.redis_store import RedisStore
 from test_cvdeepmatch_submit import submit as cvdm_submit
 from test_speech_support import poll as speech_poll, submit as speech_submit, submitted as speech_submitted
@@ -86,6 +88,16 @@ def test_a_killed_redis_gives_503_envelopes_one_log_line_and_recovery_on_restart
         assert speech_submit(api).status_code == 202
 
 
+def wait_until(condition, seconds: float) -> bool:
+    """Poll ``condition`` (real time, bounded): for what only real time brings about."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_a_paused_redis_gives_503_and_earlier_data_is_intact_when_it_answers_again(redis_down, redis_url):
     with replica(redis_url) as a, replica(redis_url) as b:
         run = speech_submitted(a)
@@ -93,6 +105,9 @@ def test_a_paused_redis_gives_503_and_earlier_data_is_intact_when_it_answers_aga
         os.kill(redis_down.proc.pid, signal.SIGSTOP)
         try:
             assert_store_down_envelope(b, speech_poll(b, run["id"]), "getSpeechAnalysis")
+            # A keeps a confirmed credits view; it answers from it until its listener has
+            # heard nothing from Redis for `SILENCE` seconds (pings unanswered), then reads
+            assert wait_until(lambda: not a.platform.store.broadcast.live, SILENCE + 2.0)
             assert_store_down_envelope(a, a.call("GET", "/api/v1/credits"), "getCredits")
         finally:
             os.kill(redis_down.proc.pid, signal.SIGCONT)

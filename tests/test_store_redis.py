@@ -71,11 +71,11 @@ def test_two_instances_hammered_from_threads_stay_atomic(rstore):
 def test_update_is_atomic_across_processes(redis_url, rstore):
     done = _in_processes(workers.bump, lambda bar, i: (redis_url, bar, 150))
     assert sum(done) == 300
-    assert rstore().get("counter", "one")["n"] == 300
+    assert rstore(namespace="zh").get("counter", "one")["n"] == 300
 
 
 def test_take_has_one_winner_across_processes(redis_url, rstore):
-    store = rstore()
+    store = rstore(namespace="zh")  # the worker processes' (their stores' default)
     for i in range(100):
         store.put("prize", f"k{i}", {"i": i})
     won = _in_processes(workers.take_all, lambda bar, i: (redis_url, bar, 100))
@@ -86,7 +86,7 @@ def test_take_has_one_winner_across_processes(redis_url, rstore):
 def test_idempotency_claims_have_one_winner_across_processes(redis_url, rstore):
     fresh = _in_processes(workers.claim_all, lambda bar, i: (redis_url, bar, 100, f"p{i}"))
     assert sorted(fresh[0] + fresh[1]) == sorted(f"k{i}" for i in range(100))
-    store = rstore()
+    store = rstore(namespace="zh")
     for i in range(100):  # the winner's value is what everyone now sees
         winner = "p0" if f"k{i}" in fresh[0] else "p1"
         assert store.claim_idempotency("t|submit", f"k{i}", "late", 101.0, 3600.0).value == f"{winner}-{i}"
@@ -99,7 +99,7 @@ def test_a_window_lets_exactly_its_limit_through_across_processes(redis_url):
 
 def test_the_named_lock_excludes_across_processes(redis_url, rstore):
     _in_processes(workers.locked_increments, lambda bar, i: (redis_url, bar, 60))
-    assert rstore().get("tally", "one")["n"] == 120
+    assert rstore(namespace="zh").get("tally", "one")["n"] == 120
 
 
 def test_a_lock_held_by_a_killed_process_is_freed_by_its_lease(redis_url, rstore):
@@ -110,7 +110,7 @@ def test_a_lock_held_by_a_killed_process_is_freed_by_its_lease(redis_url, rstore
     assert ready.wait(60)
     proc.join(30)
     assert proc.exitcode == -9
-    store = rstore(lock_lease=1.0)
+    store = rstore(lock_lease=1.0, namespace="zh")
     with pytest.raises(TimeoutError):  # still leased right after the death
         with store.lock("abandoned", timeout=0.1):
             pass
@@ -134,7 +134,7 @@ def test_a_lock_held_longer_than_its_lease_is_renewed(rstore):
 def test_documents_are_json_with_bookkeeping_beside_them(redis_url, rstore):
     import redis
 
-    store = rstore()
+    store = rstore(namespace="zh")  # the raw keys below name it
     store.put("run", "r1", {"v": [1, 2], "t": "é"}, owner="alice")
     raw = redis.Redis.from_url(redis_url).hgetall("zh:d:run:r1")
     assert json.loads(raw[b"b"]) == {"v": [1, 2], "t": "é"}
@@ -155,7 +155,7 @@ def test_a_redis_written_by_the_previous_version_reads_as_pure_documents_with_en
     raw.zadd("zh:o:run:", {"old2": 8})
     raw.sadd("zh:kinds", "run")
     raw.set("zh:seq", 8)
-    store = rstore()
+    store = rstore(namespace="zh")  # the raw keys below name it
     assert store.get("run", "old1") == {"v": 1} and store.get("run", "old1", owner="bob") is None
     assert [(e.seq, e.owner, e.doc) for e in store.scan_entries("run")] == [(7, "alice", {"v": 1}), (8, None, {"v": 2})]
     assert list(store.scan("run", owner="alice")) == [{"v": 1}]

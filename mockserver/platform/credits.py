@@ -52,7 +52,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from ..clock import iso
 from ..json_writer import freeze, rendered
@@ -143,10 +143,11 @@ class Ledger:
         # they were rendered at (`_recent_cached`); in this process only (not on a shared store).
         self._txn_gen: dict[str, int] = {}
         self._recent: dict[tuple[str, int], tuple[tuple[int, int], list]] = {}
-        # Shared store: per (client, limit), (the stamp read before the view, the virtual time
-        # its first pending settlement falls due, the rendered view — None while the client has
-        # no account: then built from its initial credits at each read —, its transactions).
-        self._shared_views: dict[tuple[str, int], tuple[tuple, float, dict, list]] = {}
+        # Shared store: per (client, limit), (the marked stamp read before the view, the virtual
+        # time its first pending settlement falls due, the rendered view — None while the client
+        # has no account: then built from its initial credits at each read —, its transactions,
+        # the ticket of the marked stamp that last confirmed it).
+        self._shared_views: dict[tuple[str, int], tuple[tuple, float, dict | None, list, Any]] = {}
 
     # -- accounts -------------------------------------------------------------------------
     def _fresh(self, client_id: str) -> dict:
@@ -494,10 +495,16 @@ class Ledger:
         consistent read (`read_view`), which also brings the client's pending settlements;
         only when one is due is it applied (`_shared_settle`, under the client's lock) and the
         view read again. Account changes are written with their transaction in one step
-        (`_change`), so no read shows a half-settled account."""
-        stamp = self.store.stamp([(ACCOUNT, client_id)], [(SETTLEMENT, client_id), (TXN, client_id)])
+        (`_change`), so no read shows a half-settled account. A view kept is answered with no
+        round trip while the ticket of its marked stamp holds (nothing it covers written since:
+        `store/redis_marks`) and no settlement fell due; else one small read confirms it."""
         kept = self._shared_views.get((client_id, limit))
+        if kept is not None and now < kept[1] and self.store.unchanged(kept[4]):
+            return kept[2] if kept[2] is not None else _view(self._fresh(client_id), kept[3])
+        stamp, ticket = self.store.marked_stamp([(ACCOUNT, client_id)],
+                                                [(SETTLEMENT, client_id), (TXN, client_id)])
         if kept is not None and kept[0] == stamp and now < kept[1]:  # nothing written or due since
+            self._shared_views[(client_id, limit)] = kept[:4] + (ticket,)
             return kept[2] if kept[2] is not None else _view(self._fresh(client_id), kept[3])
         window = max(limit * 10, RECENT_WINDOW) if limit else 0
         ranges = [(SETTLEMENT, client_id, False, 0)] + ([(TXN, client_id, True, window)] if window else [])
@@ -515,7 +522,7 @@ class Ledger:
                 self._shared_views.clear()
             due = min((e.doc["at"] for e in pending), default=float("inf"))
             view = None if doc is None else rendered(_view(doc, shown))  # its JSON written once
-            self._shared_views[(client_id, limit)] = (stamp, due, view, shown)
+            self._shared_views[(client_id, limit)] = (stamp, due, view, shown, ticket)
             if view is not None:
                 return view
         # no account yet in this view: what it starts as (from the registry now; reading the

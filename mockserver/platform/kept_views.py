@@ -137,11 +137,12 @@ def kept_views(store: Any) -> KeptViews | None:
 def answer_views(store: Any) -> Any:
     """Where a handler keeps a document's rendered answer: ``store``'s `KeptViews` when this
     process owns it; on a shared store its `StampedViews` (each answer checked against the
-    store's stamp of the document, one small read); None for a store with neither."""
+    store's marked stamp of the document, no read while nothing wrote it); None for a store
+    with neither."""
     views = getattr(store, "kept_views", None)
     if views is not None:
         return views
-    if not getattr(store, "shared", False) or not hasattr(store, "stamp"):
+    if not getattr(store, "shared", False) or not hasattr(store, "marked_stamp"):
         return None
     views = getattr(store, "stamped_views", None)
     if views is None:

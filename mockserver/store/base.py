@@ -93,6 +93,9 @@ class Store(Protocol):
     # -- shared stores only (``shared`` True): what lets a process keep what it read --------
     # stamp(docs, indexes) -> a value that changes when one of the documents is written or
     #   one of the (kind, owner) indexes gains or loses a member (`RedisStore.stamp`);
+    # marked_stamp(docs, indexes) -> (stamp, ticket); unchanged(ticket) -> True while no write
+    #   to them can have happened since, answered with no round trip (`store/redis_marks`);
+    # acks_at_end() -> a context around a request: what its writes owe is awaited once at its end;
     # watched(kind, key) -> a reader of a document of a broadcast kind (``_shared``) that
     #   goes to the store only after a change every process was told of (`RedisStore.watched`).
     def purge_all(self) -> None: ...

@@ -33,6 +33,8 @@ import redis
 log = logging.getLogger("zenhire_mock.store")
 
 ANY = "*"  # the topic handlers get after (re)subscribing: anything may have changed
+PING_EVERY = 0.25  # the listener pings Redis on its subscription this often ...
+SILENCE = 1.0  # ... and is not live once Redis has not answered it for this long (a paused Redis)
 _ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
@@ -52,12 +54,16 @@ class Broadcast:
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
         self._live = False
+        self._heard_at = 0.0  # monotonic: when Redis last answered the listener (a message or a pong)
         self.received = 0  # messages handled (tests and benches read it)
 
     @property
     def live(self) -> bool:
-        """True while this process is subscribed: every `send` from now on reaches it."""
-        return self._live
+        """True while this process is subscribed and Redis answered its listener within
+        `SILENCE` seconds: every `send` from now on reaches it. A Redis that stopped answering
+        without closing the connection (paused, a network partition) ends it too — measured
+        here, not by the listener thread, which may be the one not running."""
+        return self._live and time.monotonic() - self._heard_at < SILENCE
 
     def on(self, handler: Callable[[str], None]) -> None:
         """Run ``handler(topic)`` on every message (``"*"`` after a (re)subscription); starts
@@ -72,31 +78,47 @@ class Broadcast:
     def wait_live(self, timeout: float = 2.0) -> bool:
         """Wait (real time, bounded) until subscribed; True when live."""
         deadline = time.monotonic() + timeout
-        while not self._live and time.monotonic() < deadline and not self._closed.is_set():
+        while not self.live and time.monotonic() < deadline and not self._closed.is_set():
             time.sleep(0.002)
-        return self._live
+        return self.live
+
+    @property
+    def channel(self) -> str:
+        """The channel messages go out on (a store's write scripts publish on it too)."""
+        return self._channel
 
     def send(self, topic: str) -> int:
         """Publish ``topic`` and return once every subscriber has acted on it (or
         ``ack_timeout`` passed); returns how many acknowledged. Redis errors propagate
         (the caller's store turns them into `StoreUnavailable`)."""
         nonce = os.urandom(8).hex()
-        acks = self._ack_prefix + nonce
         expected = int(self._client.publish(self._channel, f"{topic}\x00{nonce}"))
+        return self.wait_acks(nonce, expected, topic)
+
+    def wait_acks(self, nonce: str, expected: int, what: str, *, ready: bool = False) -> int:
+        """Wait until ``expected`` subscribers acknowledged the messages published with
+        ``nonce`` (by `send`, or by write scripts in the same step as their writes) or
+        ``ack_timeout`` passed; returns how many did. ``ready``: the acknowledgements are
+        likely there already (take them before blocking)."""
+        acks = self._ack_prefix + nonce
         got = 0
         deadline = time.monotonic() + self.ack_timeout
         while got < expected:
+            if ready:  # all that are there, in one round trip
+                got += len(self._client.lpop(acks, expected - got) or ())
+                if got >= expected:
+                    break
             left = deadline - time.monotonic()
-            if left > 0 and self._client.blpop([acks], timeout=min(left, self._wait_step)) is None:
-                continue  # a step of the wait passed: wait on until the deadline
             if left <= 0:
                 log.warning("shared store: %d of %d processes acknowledged %r within %.1f s "
-                            "(a replica stopped?)", got, expected, topic, self.ack_timeout)
+                            "(a replica stopped?)", got, expected, what[:120], self.ack_timeout)
                 break
-            got += 1
-        if got:
-            self._client.delete(acks)
-        return got
+            if self._client.blpop([acks], timeout=min(left, self._wait_step)) is not None:
+                got += 1
+                ready = True  # awake: the others may have answered meanwhile
+        if got < expected:
+            self._client.delete(acks)  # a late acknowledgement would otherwise wait for its expiry
+        return got  # all popped: Redis removed the emptied list itself
 
     def close(self) -> None:
         """Stop listening, and return once this process has left the channel (bounded): a
@@ -211,6 +233,7 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
                 if time.monotonic() > deadline:
                     raise redis.exceptions.TimeoutError("no subscription confirmation")
             owner._dispatch(ANY)
+            owner._heard_at = pinged = time.monotonic()
             owner._live = not owner._closed.is_set()  # a close meanwhile stays closed
             if down_since is not None:
                 log.warning("shared store: change notifications restored after %.1f s",
@@ -218,11 +241,17 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
                 down_since = None
             del owner
             while True:
-                msg = pubsub.get_message(timeout=0.5)
+                msg = pubsub.get_message(timeout=PING_EVERY)
                 owner = ref()
                 if owner is None or owner._closed.is_set():
                     _leave(pubsub, msg, client, channel, ack_prefix)
                     return
+                now = time.monotonic()
+                if msg is not None:
+                    owner._heard_at = now
+                if now - pinged >= PING_EVERY:
+                    pubsub.ping()  # its pong is a message like any other
+                    pinged = now
                 if msg is not None and msg["type"] == "message" and _name(msg["channel"]) == channel:
                     topic, _, nonce = msg["data"].decode().partition("\x00")
                     owner._dispatch(topic)

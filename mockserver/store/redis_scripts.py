@@ -7,44 +7,72 @@ read-modify-write from Python. Scripts build no key names except from prefixes p
 Document layout (`redis_store`): a hash per document — ``b`` the JSON body, ``s`` the global
 sequence given at creation, ``v`` a version bumped on every write, ``o`` the owner (absent for
 none) — plus a sorted set per kind and per (kind, owner) scored by sequence.
+
+Marks (`redis_marks`): a key ``{mark prefix}{name}`` (expiring) says some process keeps what it
+built from the document or index ``name`` without reading it again. Every script that writes a
+document or changes an index membership checks the marks of what it touched and, when one is
+set, publishes their names (``m``, each name after a byte 1, then a byte 0 and the writer's
+nonce) on the broadcast channel in the same atomic step; it returns how many processes were told, and the
+writer waits for that many acknowledgements before it goes on (`redis_broadcast`). A mark
+prefix of ``''`` skips the check (the caller tells everyone itself).
+"""
+
+# Prepended to every writing script: tell(prefix, channel, nonce, names) -> processes told
+_TELL = """
+local function tell(prefix, channel, nonce, names)
+  if prefix == '' then return 0 end
+  local hit = {}
+  for _, name in ipairs(names) do
+    if redis.call('EXISTS', prefix .. name) == 1 then hit[#hit + 1] = name end
+  end
+  if #hit == 0 then return 0 end
+  return redis.call('PUBLISH', channel, 'm\\1' .. table.concat(hit, '\\1') .. '\\0' .. nonce)
+end
 """
 
 # KEYS: doc, kind index, owner index (ignored without owner), sequence counter, kinds set
 # ARGV: mode ("put" | "cas"), expected seq, expected version ("" = absent), member,
-#       has owner ("1"/"0"), owner, body, kind
-# -> {seq, owner or false} ; false when a "cas" found the document changed
-WRITE = """
+#       has owner ("1"/"0"), owner, body, kind, mark prefix, channel, nonce
+# -> {seq, owner or false, processes told} ; false when a "cas" found the document changed
+WRITE = _TELL + """
 local cur = redis.call('HMGET', KEYS[1], 's', 'v', 'o')
 if ARGV[1] == 'cas' and ((cur[1] or '') ~= ARGV[2] or (cur[2] or '') ~= ARGV[3]) then
   return false
 end
 if cur[1] then
   redis.call('HSET', KEYS[1], 'b', ARGV[7], 'v', tonumber(cur[2]) + 1)
-  return {cur[1], cur[3]}
+  return {cur[1], cur[3], tell(ARGV[9], ARGV[10], ARGV[11], {KEYS[1]})}
 end
 local seq = redis.call('INCR', KEYS[4])
+local touched = {KEYS[1], KEYS[2]}
 if ARGV[5] == '1' then
   redis.call('HSET', KEYS[1], 'b', ARGV[7], 's', seq, 'v', 1, 'o', ARGV[6])
   redis.call('ZADD', KEYS[3], seq, ARGV[4])
+  touched[3] = KEYS[3]
 else
   redis.call('HSET', KEYS[1], 'b', ARGV[7], 's', seq, 'v', 1)
 end
 redis.call('ZADD', KEYS[2], seq, ARGV[4])
 redis.call('SADD', KEYS[5], ARGV[8])
-return {tostring(seq), ARGV[5] == '1' and ARGV[6] or false}
+return {tostring(seq), ARGV[5] == '1' and ARGV[6] or false, tell(ARGV[9], ARGV[10], ARGV[11], touched)}
 """
 
 # KEYS: doc, kind index
-# ARGV: member, owner-index prefix (owner appended), expected seq, expected version ("" = any)
-# -> {body, seq, owner or false} of the removed document, or false (absent / changed)
-REMOVE = """
+# ARGV: member, owner-index prefix (owner appended), expected seq, expected version ("" = any),
+#       mark prefix, channel, nonce
+# -> {body, seq, owner or false, processes told} of the removed document, or false (absent / changed)
+REMOVE = _TELL + """
 local cur = redis.call('HMGET', KEYS[1], 'b', 's', 'o', 'v')
 if not cur[2] then return false end
 if ARGV[3] ~= '' and (cur[2] ~= ARGV[3] or cur[4] ~= ARGV[4]) then return false end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-if cur[3] then redis.call('ZREM', ARGV[2] .. cur[3], ARGV[1]) end
-return {cur[1], cur[2], cur[3]}
+local touched = {KEYS[1], KEYS[2]}
+if cur[3] then
+  redis.call('ZREM', ARGV[2] .. cur[3], ARGV[1])
+  touched[3] = ARGV[2] .. cur[3]
+end
+return {cur[1], cur[2], cur[3], tell(ARGV[5], ARGV[6], ARGV[7], touched)}
 """
 
 # An idempotency claim kept as an ordinary document (kind ``_idempotency``, owner the scope's
@@ -161,10 +189,12 @@ return out
 # the others are puts; nothing is written unless every expectation holds, so a reader (any
 # process, any script) sees all of them or none (e.g. an account and the transaction that
 # explains its new balance). KEYS: sequence counter, kinds set, then per document: doc,
-# kind index, owner index ; ARGV per document (8 each): as WRITE's
-# -> flat {seq, owner or false} per document ; false when an expectation failed
-WRITE_MANY = """
+# kind index, owner index ; ARGV per document (8 each): as WRITE's first 8, then mark prefix,
+# channel, nonce -> flat {seq, owner or false} per document, then processes told ; false when
+# an expectation failed
+WRITE_MANY = _TELL + """
 local n = (#KEYS - 2) / 3
+local touched = {}
 for i = 0, n - 1 do
   local a = i * 8
   if ARGV[a + 1] == 'cas' then
@@ -180,11 +210,13 @@ for i = 0, n - 1 do
     redis.call('HSET', KEYS[k], 'b', ARGV[a + 7], 'v', tonumber(cur[2]) + 1)
     out[#out + 1] = cur[1]
     out[#out + 1] = cur[3] or false
+    touched[#touched + 1] = KEYS[k]
   else
     local seq = redis.call('INCR', KEYS[1])
     if ARGV[a + 5] == '1' then
       redis.call('HSET', KEYS[k], 'b', ARGV[a + 7], 's', seq, 'v', 1, 'o', ARGV[a + 6])
       redis.call('ZADD', KEYS[k + 2], seq, ARGV[a + 4])
+      touched[#touched + 1] = KEYS[k + 2]
     else
       redis.call('HSET', KEYS[k], 'b', ARGV[a + 7], 's', seq, 'v', 1)
     end
@@ -192,8 +224,12 @@ for i = 0, n - 1 do
     redis.call('SADD', KEYS[2], ARGV[a + 8])
     out[#out + 1] = tostring(seq)
     out[#out + 1] = ARGV[a + 5] == '1' and ARGV[a + 6] or false
+    touched[#touched + 1] = KEYS[k]
+    touched[#touched + 1] = KEYS[k + 1]
   end
 end
+local m = n * 8
+out[#out + 1] = tell(ARGV[m + 1], ARGV[m + 2], ARGV[m + 3], touched)
 return out
 """
 
@@ -235,17 +271,24 @@ return out
 """
 
 # What a reader compares to know that documents and index memberships are as it last saw
-# them (one small round trip). ARGV: number of documents, their keys, then index keys
-# -> flat: per document {seq, version} (false when absent); per index {count, highest score}
+# them (one small round trip). ARGV: mark prefix ("" = set no marks), mark lifetime ms,
+# number of documents, their keys, then index keys -> flat: per document {seq, version}
+# (false when absent); per index {count, highest score}. With a prefix every document and
+# index read is marked first, in the same atomic step: a write after the stamp is told.
 STAMP = """
 local out = {}
-local ndocs = tonumber(ARGV[1])
-for i = 2, ndocs + 1 do
+if ARGV[1] ~= '' then
+  for i = 4, #ARGV do
+    redis.call('SET', ARGV[1] .. ARGV[i], 1, 'PX', ARGV[2])
+  end
+end
+local ndocs = tonumber(ARGV[3])
+for i = 4, ndocs + 3 do
   local doc = redis.call('HMGET', ARGV[i], 's', 'v')
   out[#out + 1] = doc[1] or false
   out[#out + 1] = doc[2] or false
 end
-for i = ndocs + 2, #ARGV do
+for i = ndocs + 4, #ARGV do
   out[#out + 1] = redis.call('ZCARD', ARGV[i])
   local top = redis.call('ZREVRANGE', ARGV[i], 0, 0, 'WITHSCORES')
   out[#out + 1] = top[2] or false

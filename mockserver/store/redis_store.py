@@ -64,6 +64,7 @@ from redis.retry import Retry
 from . import redis_scripts as lua
 from .base import Claim, Entry, StoreUnavailable
 from .redis_broadcast import ANY, Broadcast, Watched
+from .redis_marks import AcksOwed, Marks, Ticket, acks_owed, forget_acks, owe_acks
 from .redis_lane import Lane
 from .redis_locks import LeaseLocks
 from .memory import _IDEM, _SLOTS, MemoryStore
@@ -96,6 +97,13 @@ def _entry(body: bytes, seq: Any, owner: bytes | None) -> Entry:
 
 
 BROADCAST_KINDS = frozenset({"_shared"})  # the platform's clock and configuration: rare writes, read per request
+
+
+def _nonce() -> str:
+    """The nonce a write script publishes with: the current request's (`acks_at_end`), so
+    its acknowledgements are awaited together, else one of its own."""
+    owed = acks_owed()
+    return owed.nonce if owed is not None else os.urandom(8).hex()
 
 
 def _topic(kind: str, key: str) -> str:
@@ -133,10 +141,12 @@ class RedisStore:
         self._write_many = self._r.register_script(lua.WRITE_MANY)
         self._read_view = self._r.register_script(lua.READ_VIEW)
         self._stamp = self._r.register_script(lua.STAMP)
-        self._stamp_args: dict[tuple, list] = {}  # the key names of each stamp asked for
+        self._stamp_args: dict[tuple, tuple[str, ...]] = {}  # the key names of each stamp asked for
         self._locks = LeaseLocks(self._r, p + "l:", int(lock_lease * 1000), self._up,
                                  self._r.register_script(lua.UNLOCK), self._r.register_script(lua.EXTEND))
         self.broadcast = Broadcast(self._r, namespace, op_timeout=op_timeout)  # its listener starts with a first watcher
+        self._mark_prefix = p + "m:"
+        self._marks: Marks | None = None  # made with the first marked stamp (`marked_stamp`)
         self._lane = Lane(self._r)  # the request path's reads: a connection per thread
 
     # -- plumbing -----------------------------------------------------------------------
@@ -210,14 +220,45 @@ class RedisStore:
     def _put_body(self, kind: str, key: str, body: str, owner: str | None,
                   expect: tuple[bytes, bytes] | None = None, cas: bool = False) -> tuple[int, str | None] | None:
         seq, version = expect or (b"", b"")
+        nonce = _nonce()
+        doc_key, owner_index = self._doc_key(kind, key), self._owner_index(kind, owner)
         res = self._write(
-            keys=[self._doc_key(kind, key), self._kind_index(kind), self._owner_index(kind, owner),
-                  self._seq_key, self._kinds_key],
+            keys=[doc_key, self._kind_index(kind), owner_index, self._seq_key, self._kinds_key],
             args=["cas" if cas else "put", seq, version, key, "0" if owner is None else "1",
-                  owner or "", body, kind])
+                  owner or "", body, kind, self._mark_prefix, self.broadcast.channel, nonce])
         if res is None:
             return None
+        if res[2]:
+            self._told(nonce, res[2], [doc_key, self._kind_index(kind), owner_index], kind, key)
         return int(res[0]), (None if res[1] is None else res[1].decode())
+
+    def _told(self, nonce: str, told: Any, names: list[str], kind: str, key: str) -> None:
+        """A write script told ``told`` processes of marked keys among ``names`` (`redis_marks`):
+        this process gives up its own tickets on them at once; the acknowledgements are
+        awaited now, or — inside a request (`acks_at_end`) — once, before it answers."""
+        if self._marks is not None:
+            self._marks.written_here(names)
+        owed = acks_owed()
+        if owed is not None and owed.nonce == nonce:
+            owed.expected += int(told)
+            return
+        self.broadcast.wait_acks(nonce, int(told), f"a write of {kind}/{key}")
+
+    @contextlib.contextmanager
+    def acks_at_end(self) -> Iterator[None]:
+        """Around a request: the acknowledgements its writes are owed by the processes told of
+        them (marks) are awaited once, when the block ends — before the request answers, so
+        no request that follows it, on any replica, sees what it changed as it was."""
+        owed = AcksOwed()
+        token = owe_acks(owed)
+        try:
+            yield
+        finally:
+            forget_acks(token)
+            owed.open = False
+            if owed.expected:
+                with self._up():
+                    self.broadcast.wait_acks(owed.nonce, owed.expected, "a request's writes", ready=True)
 
     def put(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> dict:
         return self.put_entry(kind, key, doc, owner=owner).doc
@@ -245,8 +286,15 @@ class RedisStore:
 
     def _remove_doc(self, kind: str, key: str, expect: tuple[bytes, bytes] | None = None):
         seq, version = expect or (b"", b"")
-        return self._remove(keys=[self._doc_key(kind, key), self._kind_index(kind)],
-                            args=[key, self._owner_prefix(kind), seq, version])
+        nonce = _nonce()
+        names = [self._doc_key(kind, key), self._kind_index(kind)]
+        res = self._remove(keys=names, args=[key, self._owner_prefix(kind), seq, version, self._mark_prefix,
+                                             self.broadcast.channel, nonce])
+        if res is not None and res[3]:
+            if res[2] is not None:
+                names.append(self._owner_prefix(kind) + res[2].decode())
+            self._told(nonce, res[3], names, kind, key)
+        return res
 
     def delete(self, kind: str, key: str) -> None:
         with self._up():
@@ -367,17 +415,18 @@ class RedisStore:
                     for member in members[start:start + 500]:
                         key = member.decode()
                         self._remove(keys=[self._doc_key(kind, key), self._kind_index(kind)],
-                                     args=[key, self._owner_prefix(kind), "", ""], client=pipe)
+                                     args=[key, self._owner_prefix(kind), "", "", "", "", ""], client=pipe)
                     removed += sum(res is not None for res in pipe.execute())
             for pattern in (f"{self._p}w:{_glob(owner)}|*", f"{self._p}g:{_glob(owner)}|*"):
                 self._delete_matching(pattern)
+            self.broadcast.send(ANY)  # marks were not checked per document: every kept view goes
         return removed
 
     def purge_all(self) -> None:
         """Drop every document, window and gate under this namespace (counters, the sequence,
         held locks and the journal stay, as in `MemoryStore`)."""
         with self._up():
-            for part in ("d:", "i:", "o:", "w:", "g:"):
+            for part in ("d:", "i:", "o:", "w:", "g:", "m:"):
                 self._delete_matching(f"{_glob(self._p)}{part}*")
             self._r.delete(self._kinds_key)
             self.broadcast.send(ANY)  # every process: whatever it cached is gone
@@ -486,17 +535,40 @@ class RedisStore:
             kind, key = docs[0]
             with self._up():
                 return tuple(self._lane.call("HMGET", self._doc_key(kind, key), "s", "v"))
-        names = (tuple(docs), tuple(indexes))
-        args = self._stamp_args.get(names)
-        if args is None:
-            args = [len(docs)] + [self._doc_key(kind, key) for kind, key in docs]
-            args += [self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
-                     for kind, owner in indexes]
+        names = self._stamp_names(docs, indexes)
+        with self._up():
+            return tuple(self._lane.script(self._stamp, [], ["", 0, len(docs), *names]))
+
+    def marked_stamp(self, docs: list[tuple[str, str]],
+                     indexes: list[tuple[str, str | None]]) -> tuple[tuple, Ticket]:
+        """`stamp`, marking the documents and indexes in the same step (`redis_marks`), with
+        the ticket to keep a view under: while `unchanged(ticket)`, nothing it covers was
+        written since the stamp, and the view needs no round trip at all."""
+        marks = self._marks
+        if marks is None:
+            marks = self._marks = Marks(self.broadcast, self._mark_prefix)
+        names = self._stamp_names(docs, indexes)
+        ticket = marks.ticket(names)
+        with self._up():
+            stamp = tuple(self._lane.script(self._stamp, [], [marks.prefix, int(marks.lifetime * 1000),
+                                                              len(docs), *names]))
+        return stamp, ticket
+
+    def unchanged(self, ticket: Ticket | None) -> bool:
+        """No write to what ``ticket``'s marked stamp covered since it was read (no round trip)."""
+        return self._marks is not None and self._marks.holds(ticket)
+
+    def _stamp_names(self, docs: list[tuple[str, str]], indexes: list[tuple[str, str | None]]) -> tuple[str, ...]:
+        key = (tuple(docs), tuple(indexes))
+        names = self._stamp_args.get(key)
+        if names is None:
+            names = tuple([self._doc_key(kind, k) for kind, k in docs]
+                          + [self._kind_index(kind) if owner is None else self._owner_index(kind, owner)
+                             for kind, owner in indexes])
             if len(self._stamp_args) >= 4096:  # a bound (one entry per client), not an eviction policy
                 self._stamp_args.clear()
-            self._stamp_args[names] = args
-        with self._up():
-            return tuple(self._lane.script(self._stamp, [], args))
+            self._stamp_args[key] = names
+        return names
 
     def update_and_put(self, kind: str, key: str, fn: Callable[[dict | None], dict],
                        extra: Callable[[dict], list[tuple[str, str, dict, str | None]]], *,
@@ -518,8 +590,12 @@ class RedisStore:
                 expect = (seq, version) if cas and body is not None else (b"", b"")
                 args += ["cas" if cas else "put", expect[0], expect[1], member,
                          "0" if doc_owner_of is None else "1", doc_owner_of or "", _encode(doc), k]
+            nonce = _nonce()
+            args += [self._mark_prefix, self.broadcast.channel, nonce]
             with self._up():
                 res = self._write_many(keys=keys, args=args)
+                if res is not None and res[-1]:
+                    self._told(nonce, res[-1], keys[2:], kind, key)
             if res is not None:
                 for k, member, _, _ in writes:
                     self._changed(k, member)
