@@ -67,6 +67,18 @@ def test_the_cap_keeps_the_newest_and_counts_what_each_client_lost(journal_facto
     assert journal.dropped == {"acme": 3, "beta": 1}
 
 
+def test_lines_written_as_one_batch_past_the_cap_are_counted_per_client(journal_factory):
+    journal = journal_factory(4)
+    store = getattr(journal._rows, "_store", None)
+    if store is not None:
+        assert store.broadcast.wait_live()  # lines are queued (and written in batches) only then
+    for n in range(9):  # queued as requests queue them: one batch for the writer
+        journal.record_next(_line(n, client="acme" if n < 3 else ("beta" if n < 5 else None)))
+    assert [e["requestId"] for e in journal.entries()] == ["req_5", "req_6", "req_7", "req_8"]
+    assert journal.dropped == {"acme": 3, "beta": 2}
+    assert [e["seq"] for e in journal.entries()] == sorted({e["seq"] for e in journal.entries()})
+
+
 def test_clear_one_client_or_everything(journal_factory):
     journal = journal_factory(3)
     for n in range(5):
@@ -216,3 +228,29 @@ def test_record_next_adds_the_cursor_last_to_a_line_without_one(journal_factory)
     one, two = journal.entries()
     assert list(one)[-1] == "seq" and one["requestId"] == "req_1"
     assert two == {"seq": one["seq"] + 1}
+
+
+def test_a_request_line_reads_back_the_same_on_both_backends_and_lines_sharing_a_response_head_too(redis_url):
+    from mockserver.platform import journal_line
+    from mockserver.store.redis_store import RedisStore
+
+    shared_head = (b'{"id":"req_1","status":"success","note":"caf\xc3\xa9 \\"quoted\\""}', 4096)
+
+    def line(n, head):
+        return journal_line.build(1000.0 + n, "GET", f"/api/v1/speech/analyze/req_{n}", 200, "getSpeechAnalysis",
+                                  "acme", "zh_api_tes…0001", f"req_{n}", 0.5, 0, "speech", f"req_{n}", None,
+                                  f"req_{n}", b"a=%C3%A9", {}, [(b"x-api-key", b"k"), (b"accept", b"*/*")], None,
+                                  {"content-type": "application/json"}, head)
+
+    heads = [shared_head, shared_head, None, (b"[1,2]", 5), shared_head]
+    store = RedisStore(redis_url)
+    try:
+        journals = [Journal.for_store(MemoryStore(), 100), Journal.for_store(store, 100)]
+        for journal in journals:
+            for n, head in enumerate(heads):
+                journal.record_line(line(n, head))
+        memory, shared = ([{k: v for k, v in e.items() if k != "seq"} for e in j.entries()] for j in journals)
+        assert shared == memory
+        assert [e["_detail"][3] for e in shared] == heads
+    finally:
+        store.close()

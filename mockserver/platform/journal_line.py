@@ -72,21 +72,34 @@ def expand(line: RequestLine) -> dict[str, Any]:
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # ASCII out: latin-1 text stays reversible
 
 
-def _jsonable(line: RequestLine) -> list:
-    values = list(line)
-    values[QUERY] = line[QUERY].decode("latin-1")
-    values[RAW_HEADERS] = line[RAW_HEADERS].decode("latin-1")
-    head = line[RESPONSE_HEAD]
-    if head is not None:
-        values[RESPONSE_HEAD] = [head[0].decode("latin-1"), head[1]]
-    return values
-
-
 def json_halves(line: RequestLine) -> tuple[str, str]:
     """``line`` as a JSON array cut at its ``seq`` slot: ``head + str(seq) + tail`` is the
     array with the line's paging sequence (given by the store when the line is written)."""
-    values = _jsonable(line)
-    return _dumps(values[:SEQ])[:-1] + ",", "," + _dumps(values[SEQ + 1:])[1:]
+    values = list(line)
+    values[QUERY] = line[QUERY].decode("latin-1")
+    values[RAW_HEADERS] = line[RAW_HEADERS].decode("latin-1")
+    middle = _dumps(values[SEQ + 1:RESPONSE_HEAD])  # the response head is the last value
+    return _dumps(values[:SEQ])[:-1] + ",", "," + middle[1:-1] + "," + _head_json(line[RESPONSE_HEAD]) + "]"
+
+
+# The JSON of response heads, by the head object: a kept answer's lines share one head object
+# (`journal_fields.response_head`), so a busy poll encodes its KiB of excerpt once, not per line.
+# Each entry holds its head, so an id is never reused while it is here.
+_HEAD_JSON: dict[int, tuple[Any, str]] = {}
+_HEAD_JSON_BOUND = 256
+
+
+def _head_json(head: tuple[bytes, int] | None) -> str:
+    if head is None:
+        return "null"
+    kept = _HEAD_JSON.get(id(head))
+    if kept is not None and kept[0] is head:
+        return kept[1]
+    encoded = _dumps([head[0].decode("latin-1"), head[1]])
+    if len(_HEAD_JSON) >= _HEAD_JSON_BOUND:
+        _HEAD_JSON.clear()
+    _HEAD_JSON[id(head)] = (head, encoded)
+    return encoded
 
 
 def from_json(values: list) -> RequestLine:

@@ -48,7 +48,7 @@ class Broadcast:
         self._channel = f"{namespace}:bc"
         self._wake_channel = f"{namespace}:bc-wake:{os.urandom(6).hex()}"  # only this process listens
         self._ack_prefix = f"{namespace}:bc-ack:"
-        self.ack_timeout = ack_timeout
+        self.ack_timeout = max(ack_timeout, SILENCE)  # a cut-off subscriber stops trusting first (redis_marks)
         self._handlers: list[Callable[[str], None]] = []
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None

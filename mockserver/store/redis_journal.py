@@ -45,24 +45,43 @@ _GATHER = 0.005  # seconds the writer waits after a first line, so busy moments 
 _QUEUE_LIMIT = 50_000  # lines queued at most while the writer cannot keep up (or Redis is down)
 
 # Append lines, then trim to the capacity (the clients of the lines pushed out counted). A line
-# with '1' gets its paging sequence here (INCR of the journal's sequence) spliced between its
-# two halves. KEYS: rows, dropped, appended count, sequence
+# with '1' gets its paging sequence here (the journal's sequence, moved once for the batch)
+# spliced between its two halves. A batch is a few commands whatever its size: one INCRBY, one
+# RPUSH per thousand lines, one LRANGE + LTRIM for what falls out, one HINCRBY per client.
+# KEYS: rows, dropped, appended count, sequence
 # ARGV: capacity, then per line: '1'|'0', head (ending in `"seq":` or its array's slot), tail
 APPEND_MANY = """
 local cap = tonumber(ARGV[1])
-local n = 0
+local numbered = 0
 for i = 2, #ARGV, 3 do
-  local line = ARGV[i + 1]
-  if ARGV[i] == '1' then
-    line = line .. redis.call('INCR', KEYS[4]) .. ARGV[i + 2]
-  end
-  n = redis.call('RPUSH', KEYS[1], line)
-  redis.call('INCR', KEYS[3])
+  if ARGV[i] == '1' then numbered = numbered + 1 end
 end
-while n > cap do
-  local gone = redis.call('LPOP', KEYS[1])
-  redis.call('HINCRBY', KEYS[2], string.sub(gone, 1, string.find(gone, '\\0', 1, true) - 1), 1)
-  n = n - 1
+local seq = 0
+if numbered > 0 then seq = redis.call('INCRBY', KEYS[4], numbered) - numbered end
+local lines = {}
+for i = 2, #ARGV, 3 do
+  if ARGV[i] == '1' then
+    seq = seq + 1
+    lines[#lines + 1] = ARGV[i + 1] .. string.format('%d', seq) .. ARGV[i + 2]
+  else
+    lines[#lines + 1] = ARGV[i + 1]
+  end
+end
+local n = redis.call('LLEN', KEYS[1])
+for i = 1, #lines, 1000 do
+  n = redis.call('RPUSH', KEYS[1], unpack(lines, i, math.min(i + 999, #lines)))
+end
+redis.call('INCRBY', KEYS[3], #lines)
+if n > cap then
+  local gone = redis.call('LRANGE', KEYS[1], 0, n - cap - 1)
+  redis.call('LTRIM', KEYS[1], n - cap, -1)
+  local by = {}
+  for _, line in ipairs(gone) do
+    local client = string.sub(line, 1, string.find(line, '\\0', 1, true) - 1)
+    by[client] = (by[client] or 0) + 1
+  end
+  for client, count in pairs(by) do redis.call('HINCRBY', KEYS[2], client, count) end
+  n = cap
 end
 return n
 """

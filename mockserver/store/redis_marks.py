@@ -17,8 +17,11 @@ expired (the ticket ends at half the mark's lifetime, measured from before the m
 A write that landed between the ticket and the stamp is in the stamp; one after it was told
 to this process before its writer answered anyone. A process whose writer dies between its
 script and the acknowledgements still had the message delivered (published in the script).
-The guarantee is the broadcast's: a subscriber whose connection Redis dropped is no longer
-counted, and trusts nothing from the moment its listener sees the loss.
+A subscriber whose connection Redis dropped is no longer counted, and trusts nothing from the
+moment its listener sees the loss. One cut off without a close (a partition, a paused Redis)
+stops trusting once Redis has been silent for `SILENCE` seconds; a writer that cannot get its
+acknowledgement waits `ack_timeout` (not less than `SILENCE`) before it answers, by which time
+the silent subscriber has stopped trusting — its silence began before the write.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+import itertools
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Callable
 
 from .redis_broadcast import ANY
 
@@ -102,13 +106,14 @@ class Marks:
 
 class AcksOwed:
     """The acknowledgements a request's told writes are owed: every write script of the
-    request publishes with one nonce, and the request waits for them all once, before it
-    answers (`RedisStore.acks_at_end`) — one round trip or two instead of one per write."""
+    request publishes with one nonce (made at its first write), and the request waits for them
+    all once, before it answers (`RedisStore.acks_at_end`) — one round trip or two instead of
+    one per write."""
 
     __slots__ = ("nonce", "expected", "open")
 
     def __init__(self) -> None:
-        self.nonce = os.urandom(8).hex()
+        self.nonce: str | None = None
         self.expected = 0
         self.open = True
 
@@ -122,10 +127,51 @@ def acks_owed() -> AcksOwed | None:
     return owed if owed is not None and owed.open else None
 
 
-def owe_acks(owed: AcksOwed):
-    """Make ``owed`` the current request's (returns the token to `forget_acks` with)."""
-    return _OWED.set(owed)
+def write_nonce() -> str:
+    """The nonce a write script publishes with: the current request's, else a new one."""
+    owed = acks_owed()
+    if owed is None:
+        return new_nonce()
+    if owed.nonce is None:
+        owed.nonce = new_nonce()
+    return owed.nonce
 
 
-def forget_acks(token: Any) -> None:
-    _OWED.reset(token)
+class AcksAtEnd:
+    """``with``: the block is a request whose owed acknowledgements ``wait(nonce, expected)``
+    awaits once when it ends (a plain class: entered on every request of a shared store)."""
+
+    __slots__ = ("_wait", "_owed", "_token")
+
+    def __init__(self, wait: Callable[[str, int], Any]) -> None:
+        self._wait = wait
+
+    def __enter__(self) -> AcksOwed:
+        self._owed = AcksOwed()
+        self._token = _OWED.set(self._owed)
+        return self._owed
+
+    def __exit__(self, *exc: Any) -> None:
+        _OWED.reset(self._token)
+        owed = self._owed
+        owed.open = False
+        if owed.expected:
+            self._wait(owed.nonce, owed.expected)
+
+
+# Nonces: a random prefix per process (made again in a forked child) and a counter — unique
+# across every process on the Redis without a system call per write.
+_process_prefix = os.urandom(6).hex()
+_count = itertools.count()
+
+
+def new_nonce() -> str:
+    return f"{_process_prefix}.{next(_count)}"
+
+
+def _new_process() -> None:
+    global _process_prefix
+    _process_prefix = os.urandom(6).hex()
+
+
+os.register_at_fork(after_in_child=_new_process)

@@ -64,7 +64,7 @@ from redis.retry import Retry
 from . import redis_scripts as lua
 from .base import Claim, Entry, StoreUnavailable
 from .redis_broadcast import ANY, Broadcast, Watched
-from .redis_marks import AcksOwed, Marks, Ticket, acks_owed, forget_acks, owe_acks
+from .redis_marks import AcksAtEnd, Marks, Ticket, acks_owed, write_nonce
 from .redis_lane import Lane
 from .redis_locks import LeaseLocks
 from .memory import _IDEM, _SLOTS, MemoryStore
@@ -99,11 +99,7 @@ def _entry(body: bytes, seq: Any, owner: bytes | None) -> Entry:
 BROADCAST_KINDS = frozenset({"_shared"})  # the platform's clock and configuration: rare writes, read per request
 
 
-def _nonce() -> str:
-    """The nonce a write script publishes with: the current request's (`acks_at_end`), so
-    its acknowledgements are awaited together, else one of its own."""
-    owed = acks_owed()
-    return owed.nonce if owed is not None else os.urandom(8).hex()
+_nonce = write_nonce  # the current request's (`acks_at_end`: awaited together), else its own
 
 
 def _topic(kind: str, key: str) -> str:
@@ -244,21 +240,15 @@ class RedisStore:
             return
         self.broadcast.wait_acks(nonce, int(told), f"a write of {kind}/{key}")
 
-    @contextlib.contextmanager
-    def acks_at_end(self) -> Iterator[None]:
+    def acks_at_end(self) -> AcksAtEnd:
         """Around a request: the acknowledgements its writes are owed by the processes told of
         them (marks) are awaited once, when the block ends — before the request answers, so
         no request that follows it, on any replica, sees what it changed as it was."""
-        owed = AcksOwed()
-        token = owe_acks(owed)
-        try:
-            yield
-        finally:
-            forget_acks(token)
-            owed.open = False
-            if owed.expected:
-                with self._up():
-                    self.broadcast.wait_acks(owed.nonce, owed.expected, "a request's writes", ready=True)
+        return AcksAtEnd(self._wait_owed)
+
+    def _wait_owed(self, nonce: str, expected: int) -> None:
+        with self._up():
+            self.broadcast.wait_acks(nonce, expected, "a request's writes", ready=True)
 
     def put(self, kind: str, key: str, doc: dict[str, Any], *, owner: str | None = None) -> dict:
         return self.put_entry(kind, key, doc, owner=owner).doc
