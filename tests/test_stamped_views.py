@@ -10,6 +10,16 @@ from mockserver.platform.stamped_views import StampedViews
 KIND = "speech_run"
 
 
+def kept_under_a_stamp(store, key="r1"):
+    """A finished document and its answer kept under its marked stamp (tentatively first,
+    then confirmed): the views."""
+    store.put(KIND, key, {"status": "completed"}, owner="acme")
+    views = StampedViews(store)
+    build(views, store, key)
+    build(views, store, key)
+    return views
+
+
 def build(views, store, key, owner="acme", now=100.0, valid_from=50.0):
     """What a poll handler does: get; on a miss token, read the document, keep its answer.
     Returns (the answer, whether it was the kept one)."""
@@ -79,22 +89,17 @@ def test_a_confirmed_view_is_answered_with_no_read_until_another_process_writes_
 
 def test_a_confirmed_view_is_checked_by_a_read_while_notifications_are_down(rstore):
     store = rstore()
-    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
-    views = StampedViews(store)
-    build(views, store, "r1")
-    build(views, store, "r1")
+    views = kept_under_a_stamp(store)
     assert store.broadcast.wait_live()
     store.broadcast._live = False  # as the listener sets it when its connection fails
     reads = counting_reads(store)
     assert build(views, store, "r1") == ({"answer": "completed"}, True)
     assert len(reads) == 1  # the marked stamp: unchanged, answered from the view
 
+
 def test_a_write_by_another_process_makes_the_next_request_build_afresh(rstore):
     store, other = rstore(), rstore()
-    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
-    views = StampedViews(store)
-    build(views, store, "r1")
-    build(views, store, "r1")
+    views = kept_under_a_stamp(store)
     other.put(KIND, "r1", {"status": "failed"}, owner="acme")
     assert build(views, store, "r1") == ({"answer": "failed"}, False)
     assert build(views, store, "r1") == ({"answer": "failed"}, True)
@@ -115,10 +120,7 @@ def test_a_write_between_the_token_and_the_keep_is_never_hidden(rstore):
 
 def test_another_tenant_a_removal_or_an_earlier_instant_gets_no_kept_answer(rstore):
     store = rstore()
-    store.put(KIND, "r1", {"status": "completed"}, owner="acme")
-    views = StampedViews(store)
-    build(views, store, "r1")
-    build(views, store, "r1")
+    views = kept_under_a_stamp(store)
     assert views.get(KIND, "r1", "beta", 100.0) is None
     assert views.get(KIND, "r1", "acme", 49.0) is None  # the clock set back before the finish
     assert views.get(KIND, "r1", "acme", 100.0) == {"answer": "completed"}

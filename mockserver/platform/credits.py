@@ -30,10 +30,11 @@ Every account change is written together with its transaction (`store.update_and
 a summary reads the account, its pending settlements and its newest transactions as one
 view (`store.read_view`, one Redis round trip): a read racing another process's settlement
 never sees a half-settled account, and a read with nothing due takes no lock. What a summary
-built is kept per (client, limit) under the store's `stamp` of the account and the client's
-settlement and transaction indexes, read before the view, and until the first pending
-settlement falls due: a repeated read is one small round trip while nothing changed in any
-process.
+built is kept per (client, limit) under the store's marked stamp of the account and the
+client's settlement and transaction indexes, read before the view, and until the first
+pending settlement falls due: a repeated read costs no round trip while nothing changed in any
+process (every write to them is told to this process before its writer answers:
+`store/redis_marks`).
 
 Failure midway (the store unreachable): a hold writes its `hold` document first and then
 the account (on a shared store both in one atomic write, with the transaction), so an

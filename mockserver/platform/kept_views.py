@@ -15,7 +15,8 @@ since the handler read the document (`token` / `keep`): a write landing in betwe
 Only a store this process owns is watched (`watch`): with a shared store (Redis) another
 process may write the document, and nothing here would hear of it, so nothing is kept here;
 a poll handler asks `answer_views`, which gives a shared store's `StampedViews` instead (each
-answer checked against the store's stamp of its document).
+answer kept under the store's marked stamp of its document: no read while no write to it is
+heard).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ Layout (every key under ``{namespace}:``; `purge_all` deletes by that prefix, ne
   chunked scans (`scan`) and counts whose cost does not grow with history;
 - ``kinds`` (the kinds in use), ``w:{bucket}`` (submit windows), ``g:{key}`` (poll gates),
   ``l:{name}`` (lock leases), ``c:{name}`` (counters), ``j:*`` (the request journal),
-  ``bc`` (the broadcast channel) and ``bc-ack:{nonce}`` (its acknowledgements).
+  ``bc`` (the broadcast channel), ``bc-ack:{nonce}`` (its acknowledgements) and ``m:{key}``
+  (marks: a process keeps what it built from the document or index ``key``, `redis_marks`).
 
 Documents are JSON, never pickle: a shared Redis must not be a way to run code in the mock.
 
@@ -35,8 +36,11 @@ the same and compare-and-set is taken: it pins no pooled connection across the c
 What a process keeps between requests (so the request path waits for as few round trips as
 possible, never for a stale answer): documents of `BROADCAST_KINDS` (the shared clock and
 configuration) through `watched` — every write to them is broadcast and acknowledged by every
-process before the writer goes on (`redis_broadcast`); anything else through `stamp`, a small
-read that tells a reader whether what it built from a view still stands (the credits view).
+process before the writer goes on (`redis_broadcast`); anything else through `marked_stamp`,
+a small read that tells a reader whether what it built from a view still stands and marks
+what it covers, so that every later write to it is told to the reader before its writer
+answers: while `unchanged(ticket)`, the view needs no read at all (`redis_marks`; the credits
+view, a finished run's poll answer). Every write script checks the marks of what it touched.
 The request path's reads go through `redis_lane` (a connection per thread, no pool layers).
 
 Locks: leases with a random token, re-entrant per thread, renewed while held, lost by a holder
