@@ -158,3 +158,12 @@ def test_a_requests_told_writes_are_acknowledged_together_when_it_ends(rstore):
     assert writer.client.keys(f"{writer.namespace}:bc-ack:*") == []  # every acknowledgement taken
     writer.put(RUN, "r1", {"status": "completed"}, owner="acme")  # after the request: at once again
     assert waits == [6, 2]
+
+
+def test_idempotency_claims_cannot_be_marked_since_their_scripts_tell_nobody(rstore):
+    from mockserver.store.memory import _IDEM
+
+    with pytest.raises(ValueError):
+        rstore().marked_stamp([(_IDEM, "acme|submit|k1")], [])
+    with pytest.raises(ValueError):
+        rstore().marked_stamp([], [(_IDEM, "acme")])

@@ -538,6 +538,8 @@ class RedisStore:
         """`stamp`, marking the documents and indexes in the same step (`redis_marks`), with
         the ticket to keep a view under: while `unchanged(ticket)`, nothing it covers was
         written since the stamp, and the view needs no round trip at all."""
+        if any(kind == _IDEM for kind, _ in docs) or any(kind == _IDEM for kind, _ in indexes):
+            raise ValueError("idempotency claims are written by scripts that do not check marks")
         marks = self._marks
         if marks is None:
             marks = self._marks = Marks(self.broadcast, self._mark_prefix)
