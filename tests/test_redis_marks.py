@@ -167,3 +167,90 @@ def test_idempotency_claims_cannot_be_marked_since_their_scripts_tell_nobody(rst
         rstore().marked_stamp([(_IDEM, "acme|submit|k1")], [])
     with pytest.raises(ValueError):
         rstore().marked_stamp([], [(_IDEM, "acme")])
+
+
+def wait_until(condition, seconds: float) -> bool:
+    """Poll ``condition`` (real time, bounded): for what only real time brings about here — a
+    listener noticing a lost connection, a silence lasting."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_reader_whose_listener_fell_behind_stops_trusting_before_a_writer_gives_up_on_it(rstore):
+    import threading
+    import time
+
+    reader, writer, sender = rstore(), rstore(), rstore()
+    writer.put(RUN, "r1", {"status": "completed"}, owner="acme")
+    ticket = marked(reader, docs=[(RUN, "r1")])
+    stalled = threading.Event()
+    reader.broadcast.on(lambda topic: (stalled.set(), time.sleep(0.3)) if topic == "stall" else None)
+    reader.broadcast.on(lambda topic: time.sleep(0.0001) if topic == "other" else None)  # each takes a while
+    stalling = threading.Thread(target=sender.broadcast.send, args=("stall",))
+    stalling.start()
+    try:
+        assert stalled.wait(2.0)
+        pipe = sender.client.pipeline(transaction=False)
+        for n in range(30_000):  # a backlog: each acknowledged, each quick, all before the write
+            pipe.publish(sender.broadcast.channel, f"other\x00filler-{n}")
+        pipe.execute()
+        started = time.monotonic()
+        writer.put(RUN, "r1", {"status": "failed"}, owner="acme")
+        assert time.monotonic() - started >= writer.broadcast.ack_timeout  # it gave up waiting for us
+        # the writer gave up on our acknowledgement and answered; the reader, still draining
+        # the backlog (busy, answering each message), must not trust what the write changed
+        assert not reader.unchanged(ticket)
+    finally:
+        stalling.join()
+
+
+def test_a_subscription_redis_drops_is_seen_and_every_earlier_ticket_given_up(rstore):
+    reader = rstore()
+    ticket = marked(reader, docs=[(RUN, "r1")])
+    reader.client.client_kill_filter(_type="pubsub")  # as an output-buffer limit or a failover does
+    assert wait_until(lambda: not reader.unchanged(ticket), 3.0)
+    assert reader.broadcast.wait_live()  # subscribed again, by the listener itself
+    assert not reader.unchanged(ticket)  # whatever was published meanwhile never reached it
+
+
+def test_a_process_gives_up_its_own_tickets_on_what_it_writes_even_when_nobody_was_told(rstore):
+    import time
+
+    writer = rstore()
+    writer.put(RUN, "r1", {"status": "completed"}, owner="acme")
+    own = marked(writer, docs=[(RUN, "r1")])
+    writer.broadcast.close()  # its subscription gone ...
+    writer.broadcast._live, writer.broadcast._heard_at = True, time.monotonic()  # ... and not yet noticed
+    writer.put(RUN, "r1", {"status": "failed"}, owner="acme")  # told to nobody
+    assert not writer.unchanged(own)
+
+
+def test_a_tenant_purge_that_fails_midway_still_ends_every_ticket(rstore, monkeypatch):
+    from mockserver.store import StoreUnavailable
+
+    reader, purger = rstore(), rstore()
+    purger.put(RUN, "r1", {"status": "completed"}, owner="acme")
+    ticket = marked(reader, docs=[(RUN, "r1")])
+
+    def fail(pattern):
+        raise StoreUnavailable("Redis store unavailable: as when it fails between the steps")
+
+    monkeypatch.setattr(purger, "_delete_matching", fail)
+    with pytest.raises(StoreUnavailable):
+        purger.purge_owner("acme")
+    assert purger.get(RUN, "r1") is None  # its documents went before the failure
+    assert not reader.unchanged(ticket)
+
+
+def test_a_purge_of_everything_leaves_the_marks_so_a_write_right_after_still_tells(rstore):
+    reader, writer = rstore(), rstore()
+    writer.put(RUN, "r1", {"status": "completed"}, owner="acme")
+    marked(reader, docs=[(RUN, "r1")])
+    writer.purge_all()
+    assert reader.client.exists(reader._mark_prefix + reader._doc_key(RUN, "r1"))

@@ -21,6 +21,7 @@ sender might hold while it waits for acknowledgements (setting a flag, writing b
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import threading
@@ -35,6 +36,7 @@ log = logging.getLogger("zenhire_mock.store")
 ANY = "*"  # the topic handlers get after (re)subscribing: anything may have changed
 PING_EVERY = 0.25  # the listener pings Redis on its subscription this often ...
 SILENCE = 1.0  # ... and is not live once Redis has not answered it for this long (a paused Redis)
+_PINGS_OUTSTANDING = 16  # pings sent and not answered at most (a silent Redis gets no more)
 _ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
@@ -42,8 +44,12 @@ class Broadcast:
     """Topics published to every process on one Redis namespace, acknowledged by each."""
 
     def __init__(self, client: redis.Redis, namespace: str, *, ack_timeout: float = 1.0,
-                 op_timeout: float = 2.0) -> None:
+                 op_timeout: float = 2.0, subscriber: redis.Redis | None = None) -> None:
         self._client = client
+        # The listener's own client: it must not reconnect and subscribe again behind the
+        # listener's back (redis-py does, with retries), or messages sent meanwhile are lost
+        # unnoticed; without retries the loss is an error the listener sees ("*" on return).
+        self._subscriber = subscriber if subscriber is not None else client
         self._wait_step = max(op_timeout / 2, 0.01)  # one BLPOP blocks less than the socket allows
         self._channel = f"{namespace}:bc"
         self._wake_channel = f"{namespace}:bc-wake:{os.urandom(6).hex()}"  # only this process listens
@@ -54,15 +60,19 @@ class Broadcast:
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
         self._live = False
-        self._heard_at = 0.0  # monotonic: when Redis last answered the listener (a message or a pong)
+        # monotonic: every message Redis sent before this instant has been handled (the send
+        # time of the last ping whose pong the listener has read; pongs follow the messages)
+        self._heard_at = 0.0
         self.received = 0  # messages handled (tests and benches read it)
 
     @property
     def live(self) -> bool:
-        """True while this process is subscribed and Redis answered its listener within
-        `SILENCE` seconds: every `send` from now on reaches it. A Redis that stopped answering
-        without closing the connection (paused, a network partition) ends it too — measured
-        here, not by the listener thread, which may be the one not running."""
+        """True while this process is subscribed and has handled every message Redis sent it
+        until `SILENCE` seconds ago (a pong read for a ping sent since): a sender that gave up
+        waiting for its acknowledgement (after `ack_timeout` ≥ `SILENCE`) finds it not live.
+        A Redis that stopped answering without closing the connection (paused, a network
+        partition) and a listener that fell behind both end it — measured here, not by the
+        listener thread, which may be the one not running."""
         return self._live and time.monotonic() - self._heard_at < SILENCE
 
     def on(self, handler: Callable[[str], None]) -> None:
@@ -104,8 +114,11 @@ class Broadcast:
         got = 0
         deadline = time.monotonic() + self.ack_timeout
         while got < expected:
-            if ready:  # all that are there, in one round trip
-                got += len(self._client.lpop(acks, expected - got) or ())
+            if ready:  # all that are there, in one round trip (any Redis: no LPOP count)
+                pipe = self._client.pipeline(transaction=True)
+                pipe.lrange(acks, 0, -1)
+                pipe.delete(acks)
+                got += len(pipe.execute()[0])
                 if got >= expected:
                     break
             left = deadline - time.monotonic()
@@ -215,15 +228,18 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
     owner = ref()
     if owner is None:
         return
-    # to answer a message after the owner went:
-    client, channel, ack_prefix = owner._client, owner._channel, owner._ack_prefix
+    # to answer a message after the owner went (and the subscriber's connections stay open
+    # until then: a client collected with its owner would close them under the listener):
+    client, subscriber, channel, ack_prefix = owner._client, owner._subscriber, owner._channel, owner._ack_prefix
     del owner
     while True:
         owner = ref()
         if owner is None or owner._closed.is_set():
             return
-        pubsub = owner._client.pubsub()
+        pubsub = subscriber.pubsub()
+        pings: collections.deque[float] = collections.deque()  # send times of pings not yet answered
         try:
+            subscribed_at = time.monotonic()  # nothing was sent to us before: "*" covers it
             pubsub.subscribe(owner._channel, owner._wake_channel)
             deadline = time.monotonic() + 2.0
             while True:  # the subscription's confirmation
@@ -233,7 +249,8 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
                 if time.monotonic() > deadline:
                     raise redis.exceptions.TimeoutError("no subscription confirmation")
             owner._dispatch(ANY)
-            owner._heard_at = pinged = time.monotonic()
+            owner._heard_at = subscribed_at
+            pinged = time.monotonic()
             owner._live = not owner._closed.is_set()  # a close meanwhile stays closed
             if down_since is not None:
                 log.warning("shared store: change notifications restored after %.1f s",
@@ -246,26 +263,34 @@ def _listen(ref: "weakref.ref[Broadcast]") -> None:
                 if owner is None or owner._closed.is_set():
                     _leave(pubsub, msg, client, channel, ack_prefix)
                     return
-                now = time.monotonic()
-                if msg is not None:
-                    owner._heard_at = now
-                if now - pinged >= PING_EVERY:
-                    pubsub.ping()  # its pong is a message like any other
-                    pinged = now
-                if msg is not None and msg["type"] == "message" and _name(msg["channel"]) == channel:
+                kind = None if msg is None else msg["type"]
+                if kind == "message" and _name(msg["channel"]) == channel:
                     topic, _, nonce = msg["data"].decode().partition("\x00")
                     owner._dispatch(topic)
                     owner._ack(nonce)
+                elif kind == "pong" and pings:
+                    owner._heard_at = pings.popleft()  # every message before its ping: handled
+                elif kind == "subscribe":  # subscribed again without us: messages may be lost
+                    owner._dispatch(ANY)
+                now = time.monotonic()
+                if now - pinged >= PING_EVERY and len(pings) < _PINGS_OUTSTANDING:
+                    pings.append(now)  # before it is sent: its pong comes after what Redis sent until then
+                    pubsub.ping()
+                    pinged = now
                 del owner
-        except _ERRORS as err:
+        except Exception as err:  # a connection error, or anything else: subscribe again
             owner = ref()
             if owner is None or owner._closed.is_set():
                 return
             owner._live = False
             if down_since is None:
                 down_since = time.monotonic()
-                log.warning("shared store: change notifications interrupted (%s); every request "
-                            "reads the shared state until they are back", " ".join(str(err).split()))
+                if isinstance(err, _ERRORS):
+                    log.warning("shared store: change notifications interrupted (%s); every request "
+                                "reads the shared state until they are back", " ".join(str(err).split()))
+                else:
+                    log.exception("shared store: the change listener failed; every request reads the "
+                                  "shared state until it has subscribed again")
             del owner
             time.sleep(0.2)
         finally:

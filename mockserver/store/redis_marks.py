@@ -17,11 +17,17 @@ expired (the ticket ends at half the mark's lifetime, measured from before the m
 A write that landed between the ticket and the stamp is in the stamp; one after it was told
 to this process before its writer answered anyone. A process whose writer dies between its
 script and the acknowledgements still had the message delivered (published in the script).
-A subscriber whose connection Redis dropped is no longer counted, and trusts nothing from the
-moment its listener sees the loss. One cut off without a close (a partition, a paused Redis)
-stops trusting once Redis has been silent for `SILENCE` seconds; a writer that cannot get its
-acknowledgement waits `ack_timeout` (not less than `SILENCE`) before it answers, by which time
-the silent subscriber has stopped trusting — its silence began before the write.
+"Live" (`Broadcast.live`) means the listener has handled every message Redis sent it until
+`SILENCE` seconds ago (the send time of the last ping whose pong it read: pongs come after the
+messages before them). A writer that cannot get an acknowledgement answers only after
+`ack_timeout` (not less than `SILENCE`): by then a subscriber that is cut off, paused, or
+behind on its messages is no longer live, so it trusts nothing. A subscription Redis drops is
+no longer counted; the listener (on a client that never reconnects behind its back) sees the
+loss, trusts nothing until it has subscribed again, then gives up every earlier ticket ("*").
+Between the drop and the listener seeing it (at most `SILENCE`) a write is not told to it: the
+one window, documented in docs/shared-state.md. A process's own writes give up its own
+tickets at once, told or not (`written_here`); a purge gives up all of them, even one that
+failed midway.
 """
 
 from __future__ import annotations
@@ -61,11 +67,19 @@ class Marks:
         self._epoch = 0  # messages heard (a name told at epoch e drops tickets taken before e)
         self._floor = 0  # tickets taken before it are all given up (a "*", the bound reached)
         self._told: dict[str, int] = {}
+        self._marked: set[str] = set()  # names this process has marked (what its own writes must drop)
         self._guard = threading.Lock()  # the listener and a writer here may both record
         broadcast.on(self._heard)
 
     def ticket(self, names: tuple[str, ...]) -> Ticket:
         """Taken just before the marked stamp of ``names`` is read."""
+        marked = self._marked
+        if len(marked) >= _TOLD_BOUND:
+            with self._guard:
+                self._floor = self._epoch + 1  # forgotten marks: every earlier ticket goes
+                self._epoch += 1
+                marked.clear()
+        marked.update(names)
         return Ticket(self._epoch, names, time.monotonic() + self.lifetime / 2)
 
     def holds(self, ticket: Ticket | None) -> bool:
@@ -79,9 +93,17 @@ class Marks:
         return ticket.epoch >= self._floor  # read last: a bound reached clears `_told` after raising it
 
     def written_here(self, names: list[str]) -> None:
-        """This process wrote (some of) ``names`` and owes the acknowledgements until its
-        request ends (`acks_at_end`): its own tickets are given up at once."""
-        self._heard(TOPIC + SEP + SEP.join(names))
+        """This process wrote ``names``: its own tickets on those it marked are given up at
+        once (it may owe the acknowledgements until its request ends, `acks_at_end`, or its
+        own subscription may be the one that missed the message)."""
+        marked = self._marked
+        hit = [name for name in names if name in marked]
+        if hit:
+            self._heard(TOPIC + SEP + SEP.join(hit))
+
+    def written_here_all(self) -> None:
+        """This process purged: every ticket it holds is given up at once."""
+        self._heard(ANY)
 
     def _heard(self, topic: str) -> None:
         """Broadcast handler (listener thread): record before the epoch moves, so a ticket

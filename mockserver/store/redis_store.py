@@ -144,7 +144,10 @@ class RedisStore:
         self._stamp_args: dict[tuple, tuple[str, ...]] = {}  # the key names of each stamp asked for
         self._locks = LeaseLocks(self._r, p + "l:", int(lock_lease * 1000), self._up,
                                  self._r.register_script(lua.UNLOCK), self._r.register_script(lua.EXTEND))
-        self.broadcast = Broadcast(self._r, namespace, op_timeout=op_timeout)  # its listener starts with a first watcher
+        self._subscriber = subscriber = redis.Redis.from_url(  # the listener's: no retry (it must see a lost subscription)
+            url, socket_connect_timeout=connect_timeout, socket_timeout=op_timeout, retry=Retry(NoBackoff(), 0))
+        self.broadcast = Broadcast(self._r, namespace, op_timeout=op_timeout,
+                                   subscriber=subscriber)  # its listener starts with a first watcher
         self._mark_prefix = p + "m:"
         self._marks: Marks | None = None  # made with the first marked stamp (`marked_stamp`)
         self._lane = Lane(self._r)  # the request path's reads: a connection per thread
@@ -196,6 +199,7 @@ class RedisStore:
     def close(self) -> None:
         self._locks.close()
         self.broadcast.close()
+        self._subscriber.close()
         self._lane.close()
         self._r.close()
 
@@ -228,16 +232,18 @@ class RedisStore:
                   owner or "", body, kind, self._mark_prefix, self.broadcast.channel, nonce])
         if res is None:
             return None
-        if res[2]:
-            self._told(nonce, res[2], [doc_key, self._kind_index(kind), owner_index], kind, key)
+        self._told(nonce, res[2], [doc_key, self._kind_index(kind), owner_index], kind, key)
         return int(res[0]), (None if res[1] is None else res[1].decode())
 
     def _told(self, nonce: str, told: Any, names: list[str], kind: str, key: str) -> None:
         """A write script told ``told`` processes of marked keys among ``names`` (`redis_marks`):
-        this process gives up its own tickets on them at once; the acknowledgements are
-        awaited now, or — inside a request (`acks_at_end`) — once, before it answers."""
+        this process gives up its own tickets on them at once (even when nobody was told: its
+        own subscription may be the one lost); the acknowledgements are awaited now, or —
+        inside a request (`acks_at_end`) — once, before it answers."""
         if self._marks is not None:
             self._marks.written_here(names)
+        if not told:
+            return
         owed = acks_owed()
         if owed is not None and owed.nonce == nonce:
             owed.expected += int(told)
@@ -284,7 +290,7 @@ class RedisStore:
         names = [self._doc_key(kind, key), self._kind_index(kind)]
         res = self._remove(keys=names, args=[key, self._owner_prefix(kind), seq, version, self._mark_prefix,
                                              self.broadcast.channel, nonce])
-        if res is not None and res[3]:
+        if res is not None:
             if res[2] is not None:
                 names.append(self._owner_prefix(kind) + res[2].decode())
             self._told(nonce, res[3], names, kind, key)
@@ -400,29 +406,36 @@ class RedisStore:
     def purge_owner(self, owner: str) -> int:
         """Drop every document owned by ``owner``, and its windows and gates."""
         removed = 0
-        with self._up():
-            for kind in self._r.smembers(self._kinds_key):
-                kind = kind.decode()
-                members = self._r.zrange(self._owner_index(kind, owner), 0, -1)
-                for start in range(0, len(members), 500):  # pipelined: one round trip per 500
-                    pipe = self._r.pipeline(transaction=False)
-                    for member in members[start:start + 500]:
-                        key = member.decode()
-                        self._remove(keys=[self._doc_key(kind, key), self._kind_index(kind)],
-                                     args=[key, self._owner_prefix(kind), "", "", "", "", ""], client=pipe)
-                    removed += sum(res is not None for res in pipe.execute())
-            for pattern in (f"{self._p}w:{_glob(owner)}|*", f"{self._p}g:{_glob(owner)}|*"):
-                self._delete_matching(pattern)
-            self.broadcast.send(ANY)  # marks were not checked per document: every kept view goes
+        try:
+            with self._up():
+                for kind in self._r.smembers(self._kinds_key):
+                    kind = kind.decode()
+                    members = self._r.zrange(self._owner_index(kind, owner), 0, -1)
+                    for start in range(0, len(members), 500):  # pipelined: one round trip per 500
+                        pipe = self._r.pipeline(transaction=False)
+                        for member in members[start:start + 500]:
+                            key = member.decode()
+                            self._remove(keys=[self._doc_key(kind, key), self._kind_index(kind)],
+                                         args=[key, self._owner_prefix(kind), "", "", "", "", ""], client=pipe)
+                        removed += sum(res is not None for res in pipe.execute())
+                for pattern in (f"{self._p}w:{_glob(owner)}|*", f"{self._p}g:{_glob(owner)}|*"):
+                    self._delete_matching(pattern)
+        finally:  # marks were not checked per document: every kept view goes, even after a failure
+            if self._marks is not None:
+                self._marks.written_here_all()
+            with self._up():
+                self.broadcast.send(ANY)
         return removed
 
     def purge_all(self) -> None:
         """Drop every document, window and gate under this namespace (counters, the sequence,
         held locks and the journal stay, as in `MemoryStore`)."""
         with self._up():
-            for part in ("d:", "i:", "o:", "w:", "g:", "m:"):
+            for part in ("d:", "i:", "o:", "w:", "g:"):  # not the marks: a write meanwhile still tells
                 self._delete_matching(f"{_glob(self._p)}{part}*")
             self._r.delete(self._kinds_key)
+            if self._marks is not None:
+                self._marks.written_here_all()
             self.broadcast.send(ANY)  # every process: whatever it cached is gone
 
     def _delete_matching(self, pattern: str) -> None:
@@ -590,7 +603,7 @@ class RedisStore:
             args += [self._mark_prefix, self.broadcast.channel, nonce]
             with self._up():
                 res = self._write_many(keys=keys, args=args)
-                if res is not None and res[-1]:
+                if res is not None:
                     self._told(nonce, res[-1], keys[2:], kind, key)
             if res is not None:
                 for k, member, _, _ in writes:
