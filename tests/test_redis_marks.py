@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.store import redis_marks
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("redis_server")
 
@@ -167,19 +168,6 @@ def test_idempotency_claims_cannot_be_marked_since_their_scripts_tell_nobody(rst
         rstore().marked_stamp([(_IDEM, "acme|submit|k1")], [])
     with pytest.raises(ValueError):
         rstore().marked_stamp([], [(_IDEM, "acme")])
-
-
-def wait_until(condition, seconds: float) -> bool:
-    """Poll ``condition`` (real time, bounded): for what only real time brings about here — a
-    listener noticing a lost connection, a silence lasting."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_a_reader_whose_listener_fell_behind_stops_trusting_before_a_writer_gives_up_on_it(rstore):

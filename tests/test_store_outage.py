@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import time
 import uuid
 
 import pytest
@@ -28,6 +27,7 @@ from mockserver.store.redis_broadcast import SILENCE
 from mockserver.store.redis_store import RedisStore
 from test_cvdeepmatch_submit import submit as cvdm_submit
 from test_speech_support import poll as speech_poll, submit as speech_submit, submitted as speech_submitted
+from tests.support.waiting import wait_until
 
 
 def replica(url: str) -> Api:
@@ -86,16 +86,6 @@ def test_a_killed_redis_gives_503_envelopes_one_log_line_and_recovery_on_restart
         assert api.call("GET", "/api/v1/health", key=None).status_code == 200
         assert api.advance(30)["epoch"] == pytest.approx(api.platform.clock.now())
         assert speech_submit(api).status_code == 202
-
-
-def wait_until(condition, seconds: float) -> bool:
-    """Poll ``condition`` (real time, bounded): for what only real time brings about."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_a_paused_redis_gives_503_and_earlier_data_is_intact_when_it_answers_again(redis_down, redis_url):
