@@ -122,6 +122,20 @@ class Clock:
             return self.now()
         return self.advance(ts - current)
 
+    def reach(self, ts: float) -> float:
+        """Move forward to virtual epoch ``ts`` unless the clock is already there: a running
+        clock may pass ``ts`` on its own between a caller's reading and this move (at ×600
+        one virtual second is under 2 real ms), which is no error — it never goes back."""
+        if self.publish is not None:
+            return self.set(max(ts, self.now()))  # set's shared move is already "at least"
+        with self._lock:
+            current = self._virtual_anchor
+            if self.mode != "manual":
+                current += (self._wall() - self._wall_anchor) * self.scale
+            if ts > current:
+                self._virtual_anchor += ts - current
+        return self.now()
+
     # -- converting ----------------------------------------------------------------------
     def real_seconds(self, virtual_seconds: float) -> float:
         """How many of the client's real seconds ``virtual_seconds`` of virtual time takes."""

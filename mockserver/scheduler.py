@@ -107,14 +107,12 @@ class Scheduler:
                     break
                 free = engine.next_due()
                 if free is not None and free <= max(due, clock.now()):
-                    if free > clock.now():
-                        clock.set(free)
+                    clock.reach(free)
                     made += await engine.run_due()
                     continue
                 if not await self._wait_for_leased(due):
                     break
-            if target > clock.now():
-                clock.set(target)
+            clock.reach(target)
             return made + await self._run_due(50)
 
     async def _wait_for_leased(self, up_to: float) -> bool:

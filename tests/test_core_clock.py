@@ -92,3 +92,42 @@ def test_a_clock_jump_makes_every_webhook_retry_at_its_own_virtual_time():
     assert [a["outcome"] for a in log["attempts"]] == ["retry", "retry", "exhausted"]
     assert 0.85 <= times[1] - times[0] <= 1.2 and 3.5 <= times[2] - times[1] <= 4.5
     assert stamps == sorted(stamps) and all(real_before <= t <= real_after for t in stamps)
+
+
+class RunningWall(FakeWall):
+    """Wall time that moves on by ``step`` real seconds at every reading: a running clock read
+    twice in one request has moved in between (a loaded machine, a fast scale)."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def __call__(self):
+        self.t += self.step
+        return self.t
+
+
+def test_reaching_an_instant_a_running_clock_already_passed_leaves_it_where_it_is():
+    clock = Clock("scaled", scale=600, wall=RunningWall(0.01))  # 6 virtual seconds per reading
+    before = clock.now()
+    after = clock.reach(before + 1)  # passed on its own before the move
+    assert after > before + 1
+    far = clock.now() + 3600
+    assert clock.reach(far) >= far  # a real jump forward
+    with pytest.raises(ValueError):
+        clock.set(clock.now() - 10)  # an explicit jump into the past stays an error
+
+
+def test_an_advance_on_a_fast_running_clock_is_never_refused_as_going_back(monkeypatch):
+    from conftest import Api
+    from mockserver.app import create_app
+    from mockserver.config import Settings
+
+    clock = Clock("scaled", scale=600, wall=RunningWall(0.01))
+    with Api(create_app(Settings(clock="scaled", time_scale=600), clock=clock)) as api:
+        for _ in range(5):
+            before = clock.now()
+            moved = api.post("/__mock/clock/advance", json={"seconds": 1})
+            assert moved.status_code == 200, moved.text
+            assert clock.now() >= before + 1
+
