@@ -75,10 +75,12 @@ class Clock:
     # -- reading -------------------------------------------------------------------------
     def now(self) -> float:
         with self._lock:
-            if self.mode == "manual":
-                return self._virtual_anchor
-            elapsed = self._wall() - self._wall_anchor
-            return self._virtual_anchor + elapsed * self.scale
+            return self._now_locked()
+
+    def _now_locked(self) -> float:
+        if self.mode == "manual":
+            return self._virtual_anchor
+        return self._virtual_anchor + (self._wall() - self._wall_anchor) * self.scale
 
     def wall_now(self) -> float:
         """Real (wall-clock) epoch seconds, whatever the mode: only for transport facts a
@@ -129,11 +131,9 @@ class Clock:
         if self.publish is not None:
             return self.set(max(ts, self.now()))  # set's shared move is already "at least"
         with self._lock:
-            current = self._virtual_anchor
-            if self.mode != "manual":
-                current += (self._wall() - self._wall_anchor) * self.scale
-            if ts > current:
-                self._virtual_anchor += ts - current
+            gap = ts - self._now_locked()
+            if gap > 0:
+                self._virtual_anchor += gap
         return self.now()
 
     # -- converting ----------------------------------------------------------------------

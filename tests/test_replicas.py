@@ -33,6 +33,7 @@ import pytest
 from test_cvdeepmatch_submit import submit as cvdm_submit
 from tests.conftest import FULL, SLOW_SUBMIT
 from tests.support.replicas import Replica, ReplicaClient, replicas, serve_args
+from tests.support.waiting import wait_until
 from tests.support.webhook_receiver import WebhookReceiver, slow, status
 from tests.test_speech_support import SUBMIT, assert_error, audio, submit
 
@@ -65,15 +66,8 @@ def accepted(response) -> str:
 
 
 def bounded(predicate, seconds: float = POLL_SECONDS, what: str = "condition"):
-    """Poll ``predicate`` until it returns a truthy value (real time, bounded)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds:g} s")
-        time.sleep(0.1)
+    """`wait_until` at this module's pace (real time, bounded): the predicate's truthy value."""
+    return wait_until(predicate, seconds, what, step=0.1)
 
 
 # -- runs, idempotency, throttles ------------------------------------------------------------

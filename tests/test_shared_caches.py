@@ -11,6 +11,7 @@ import pytest
 from mockserver.platform.credits import ACCOUNT, Ledger
 from mockserver.platform.journal import Journal
 from mockserver.platform.shared_state import KIND, PLATFORM_KEY
+from tests.support.store_calls import recorded_calls
 
 pytestmark = pytest.mark.usefixtures("redis_server")
 
@@ -18,16 +19,8 @@ pytestmark = pytest.mark.usefixtures("redis_server")
 
 
 def counting_gets(store):
-    """Count the store's document reads (`get_entry`, which `get` goes through)."""
-    calls = []
-    original = store.get_entry
-
-    def counted(kind, key, *, owner=None):
-        calls.append((kind, key))
-        return original(kind, key, owner=owner)
-
-    store.get_entry = counted
-    return calls
+    """Record the store's document reads (`get_entry`, which `get` goes through)."""
+    return recorded_calls(store, "get_entry")
 
 
 def test_a_broadcast_returns_only_after_every_subscribed_process_ran_its_handlers(rstore):

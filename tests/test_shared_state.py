@@ -21,6 +21,7 @@ from mockserver.store.redis_store import RedisStore
 from test_cvdeepmatch_submit import submit as cvdm_submit
 from test_interview_support import act, act_ok, get_session, make_persona, make_session, token_of
 from test_speech_support import poll as speech_poll, submitted as speech_submitted
+from tests.support.store_calls import recorded_calls
 
 CLIENT = "client_test_full"
 
@@ -109,13 +110,9 @@ def test_a_finished_run_polled_again_and_again_answers_from_its_stamped_view_unt
 
 
 def store_reads(store) -> list:
-    """Count a store's stamp reads (plain or marked) and document reads: round trips a kept
+    """Record a store's stamp reads (plain or marked) and document reads: round trips a kept
     view spares."""
-    calls: list = []
-    for name in ("stamp", "marked_stamp", "get_entry", "read_view"):
-        original = getattr(store, name)
-        setattr(store, name, lambda *args, _o=original, _n=name, **kw: (calls.append(_n), _o(*args, **kw))[1])
-    return calls
+    return recorded_calls(store, "stamp", "marked_stamp", "get_entry", "read_view")
 
 
 def test_a_submit_on_one_replica_shows_its_hold_in_the_others_kept_credits_view_at_once(pair):

@@ -6,6 +6,7 @@ next request build it afresh."""
 from __future__ import annotations
 
 from mockserver.platform.stamped_views import StampedViews
+from tests.support.store_calls import recorded_calls
 
 KIND = "speech_run"
 
@@ -51,20 +52,13 @@ def test_no_stamp_is_read_for_a_document_with_no_view_kept(rstore):
 
 
 def counting_stamps(store):
-    """Count the store's stamp reads (plain or marked): each is a round trip."""
-    calls = []
-    for name in ("stamp", "marked_stamp"):
-        original = getattr(store, name)
-        setattr(store, name, lambda docs, indexes, _o=original: (calls.append(docs), _o(docs, indexes))[1])
-    return calls
+    """Record the store's stamp reads (plain or marked): each is a round trip."""
+    return recorded_calls(store, "stamp", "marked_stamp")
 
 
 def counting_reads(store):
     """`counting_stamps` plus the document reads."""
-    calls = counting_stamps(store)
-    original = store.get_entry
-    store.get_entry = lambda kind, key, *, owner=None: (calls.append(key), original(kind, key, owner=owner))[1]
-    return calls
+    return recorded_calls(store, "stamp", "marked_stamp", "get_entry")
 
 
 def test_a_confirmed_view_is_answered_with_no_read_until_another_process_writes_the_document(rstore):

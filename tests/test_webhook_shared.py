@@ -25,6 +25,7 @@ from mockserver.clock import Clock, parse_iso
 from mockserver.scheduler import Scheduler
 from mockserver.store import MemoryStore
 from mockserver.webhooks import WebhookEngine, compact_json
+from tests.support.waiting import wait_until
 from tests.support.webhook_receiver import WebhookReceiver, slow, status
 
 START = 1_780_000_000.0
@@ -100,14 +101,6 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def wait_until(condition, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout} s")
-        time.sleep(0.01)
-
-
 class LoopThread:
     """An event loop in a thread of its own: one replica process's loop."""
 
@@ -158,7 +151,7 @@ def test_deliveries_enqueued_on_two_replicas_running_at_once_are_each_made_exact
         for n in range(40):  # enqueued on both while both run: their leases race
             engine = a if n % 2 == 0 else b
             ids.append(threads[engine].call(enqueue, engine, receiver.url, run_id=f"run-{n}"))
-        wait_until(lambda: all(a.delivery(i)["state"] == "delivered" for i in ids), what="every delivery made")
+        wait_until(lambda: all(a.delivery(i)["state"] == "delivered" for i in ids), 20.0, what="every delivery made")
         stop.set()
         made = [future.result(10) for future in serving]
     finally:
@@ -288,7 +281,7 @@ def test_a_manual_advance_waits_for_an_attempt_another_replica_is_making(replica
     b_loop = LoopThread()
     try:
         in_flight = b_loop.submit(b.run_due())  # B is making attempt 1 (slow, fails)
-        wait_until(lambda: a.in_flight(clock.now()) == [delivery_id], timeout=5, what="B's lease")
+        wait_until(lambda: a.in_flight(clock.now()) == [delivery_id], 5, what="B's lease")
         scheduler, _ = scheduler_for(a, clock)
         made = run(scheduler.advance_to(START + 10))
         assert in_flight.result(10) == 1
@@ -371,7 +364,7 @@ def test_a_running_replica_notices_a_delivery_another_replica_enqueued_within_it
         a_loop.call(scheduler.start)
         time.sleep(0.1)  # A's loop is idle: nothing pending
         delivery_id = enqueue(b, receiver.url)
-        wait_until(lambda: b.delivery(delivery_id)["state"] == "delivered", timeout=5, what="A delivering B's enqueue")
+        wait_until(lambda: b.delivery(delivery_id)["state"] == "delivered", 5, what="A delivering B's enqueue")
         a_loop.submit(scheduler.stop()).result(5)
     finally:
         a_loop.close()

@@ -22,6 +22,7 @@ sender might hold while it waits for acknowledgements (setting a flag, writing b
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import os
 import threading
@@ -38,6 +39,25 @@ PING_EVERY = 0.25  # the listener pings Redis on its subscription this often ...
 SILENCE = 1.0  # ... and is not live once Redis has not answered it for this long (a paused Redis)
 _PINGS_OUTSTANDING = 16  # pings sent and not answered at most (a silent Redis gets no more)
 _ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+# Nonces (a message's, its acknowledgement list's name): a random prefix per process (made
+# again in a forked child) and a counter — unique across every process on the Redis without
+# a system call each.
+_process_prefix = os.urandom(6).hex()
+_count = itertools.count()
+
+
+def new_nonce() -> str:
+    return f"{_process_prefix}.{next(_count)}"
+
+
+def _new_process() -> None:
+    global _process_prefix
+    _process_prefix = os.urandom(6).hex()
+
+
+os.register_at_fork(after_in_child=_new_process)
 
 
 class Broadcast:
@@ -101,7 +121,7 @@ class Broadcast:
         """Publish ``topic`` and return once every subscriber has acted on it (or
         ``ack_timeout`` passed); returns how many acknowledged. Redis errors propagate
         (the caller's store turns them into `StoreUnavailable`)."""
-        nonce = os.urandom(8).hex()
+        nonce = new_nonce()
         expected = int(self._client.publish(self._channel, f"{topic}\x00{nonce}"))
         return self.wait_acks(nonce, expected, topic)
 

@@ -32,14 +32,12 @@ failed midway.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import itertools
 from contextvars import ContextVar
 from typing import Any, Callable
 
-from .redis_broadcast import ANY
+from .redis_broadcast import ANY, new_nonce
 
 TOPIC = "m"  # a marks message: TOPIC, then each name after SEP
 SEP = "\x01"
@@ -179,21 +177,3 @@ class AcksAtEnd:
         owed.open = False
         if owed.expected:
             self._wait(owed.nonce, owed.expected)
-
-
-# Nonces: a random prefix per process (made again in a forked child) and a counter — unique
-# across every process on the Redis without a system call per write.
-_process_prefix = os.urandom(6).hex()
-_count = itertools.count()
-
-
-def new_nonce() -> str:
-    return f"{_process_prefix}.{next(_count)}"
-
-
-def _new_process() -> None:
-    global _process_prefix
-    _process_prefix = os.urandom(6).hex()
-
-
-os.register_at_fork(after_in_child=_new_process)

@@ -56,7 +56,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import random
 import time
 from typing import Any, Callable, Iterator
@@ -67,7 +66,7 @@ from redis.retry import Retry
 
 from . import redis_scripts as lua
 from .base import Claim, Entry, StoreUnavailable
-from .redis_broadcast import ANY, Broadcast, Watched
+from .redis_broadcast import ANY, Broadcast, Watched, new_nonce
 from .redis_marks import AcksAtEnd, Marks, Ticket, acks_owed, write_nonce
 from .redis_lane import Lane
 from .redis_locks import LeaseLocks
@@ -103,7 +102,6 @@ def _entry(body: bytes, seq: Any, owner: bytes | None) -> Entry:
 BROADCAST_KINDS = frozenset({"_shared"})  # the platform's clock and configuration: rare writes, read per request
 
 
-_nonce = write_nonce  # the current request's (`acks_at_end`: awaited together), else its own
 
 
 def _topic(kind: str, key: str) -> str:
@@ -224,7 +222,7 @@ class RedisStore:
     def _put_body(self, kind: str, key: str, body: str, owner: str | None,
                   expect: tuple[bytes, bytes] | None = None, cas: bool = False) -> tuple[int, str | None] | None:
         seq, version = expect or (b"", b"")
-        nonce = _nonce()
+        nonce = write_nonce()  # the request's (awaited together, `acks_at_end`), else its own
         doc_key, owner_index = self._doc_key(kind, key), self._owner_index(kind, owner)
         res = self._write(
             keys=[doc_key, self._kind_index(kind), owner_index, self._seq_key, self._kinds_key],
@@ -286,7 +284,7 @@ class RedisStore:
 
     def _remove_doc(self, kind: str, key: str, expect: tuple[bytes, bytes] | None = None):
         seq, version = expect or (b"", b"")
-        nonce = _nonce()
+        nonce = write_nonce()
         names = [self._doc_key(kind, key), self._kind_index(kind)]
         res = self._remove(keys=names, args=[key, self._owner_prefix(kind), seq, version, self._mark_prefix,
                                              self.broadcast.channel, nonce])
@@ -474,7 +472,7 @@ class RedisStore:
         """Sliding-window counter: record a hit and return None, or the seconds until a hit
         would be allowed (nothing recorded) when ``limit`` hits are already in the window."""
         now = float(now)
-        member = f"{now!r}:{os.urandom(6).hex()}"
+        member = f"{now!r}:{new_nonce()}"
         expiry_ms = _DAY_MS + int(max(window, 0) * 1000)
         with self._up():
             first = self._lane.script(self._hit, [f"{self._p}w:{bucket}"],
@@ -599,7 +597,7 @@ class RedisStore:
                 expect = (seq, version) if cas and body is not None else (b"", b"")
                 args += ["cas" if cas else "put", expect[0], expect[1], member,
                          "0" if doc_owner_of is None else "1", doc_owner_of or "", _encode(doc), k]
-            nonce = _nonce()
+            nonce = write_nonce()
             args += [self._mark_prefix, self.broadcast.channel, nonce]
             with self._up():
                 res = self._write_many(keys=keys, args=args)
